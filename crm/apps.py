@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("Institution")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .roles import sync_role_groups
+
+        # Wiring, not a business rule: the role groups must exist after every migrate.
+        post_migrate.connect(sync_role_groups, sender=self)

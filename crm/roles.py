@@ -1,0 +1,73 @@
+"""Staff roles: one Django group per role, with the model permissions it needs.
+
+The branch/caseload scoping of rows is in `crm.permissions`; these groups only
+decide which models a role may view or change at all (the admin uses them).
+"""
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    FRONT_DESK = "front_desk", _("Front desk")
+    COUNSELOR = "counselor", _("Counselor")
+    TEACHER = "teacher", _("Teacher")
+    MANAGER = "manager", _("Branch manager")
+    HEAD_OFFICE = "head_office", _("Head office")
+
+
+_ACCOUNT = ["students.student", "parents.parent", "parents.guardianship",
+            "parents.guardianconsent", "parents.contactconsent"]
+_ENGAGEMENT = ["students.interaction", "students.complaint", "students.satisfactionsurvey"]
+_MONEY = ["students.contract", "students.ledgerentry", "students.payment", "students.refund"]
+_TEACHING = ["students.course", "students.classgroup", "students.classsession",
+             "students.attendance", "students.examscore"]
+
+# role -> {model label: actions}
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.FRONT_DESK: {
+        **{m: ("view", "add", "change") for m in _ACCOUNT},
+        **{m: ("view", "add") for m in ["students.interaction"]},
+        **{m: ("view",) for m in ["students.course", "students.classgroup", "students.classsession"]},
+    },
+    Role.COUNSELOR: {
+        **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT},
+        **{m: ("view",) for m in _MONEY + _TEACHING},
+    },
+    Role.TEACHER: {
+        **{m: ("view",) for m in ["students.student", "students.course", "students.classgroup"]},
+        **{m: ("view", "add", "change") for m in ["students.classsession", "students.attendance",
+                                                  "students.examscore"]},
+        "students.interaction": ("view", "add"),
+    },
+    Role.MANAGER: {
+        **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
+        "crm.staffprofile": ("view",),
+        "crm.branch": ("view",),
+        "crm.auditlog": ("view",),
+    },
+    Role.HEAD_OFFICE: {
+        **{m: ("view", "add", "change", "delete")
+           for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
+        "crm.staffprofile": ("view", "add", "change"),
+        "crm.branch": ("view", "add", "change"),
+        "crm.auditlog": ("view",),
+    },
+}
+
+
+def sync_role_groups(**kwargs: Any) -> None:
+    """Create/refresh one auth group per role with exactly the permissions above."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, grants in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = []
+        for label, actions in grants.items():
+            app_label, model = label.split(".")
+            codenames = [f"{a}_{model}" for a in actions]
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,1 @@
+"""Lifecycle history, policies, scores and retention tasks (see lifecycle/periods.py)."""

@@ -1,0 +1,183 @@
+"""Writes on parents and families: registration with de-duplication, consent, merges."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.models import Branch
+from crm.services import audit, repoint_relations, snapshot
+from students.models import Student
+from students.services import ConsentInput, student_create
+
+from .models import ContactConsent, Guardianship, Parent
+from .phones import display_phone, normalize_phone
+
+
+class DuplicateFamilyError(ValidationError):
+    """A phone already belongs to a registered parent: offer that family instead."""
+
+    def __init__(self, parents: list[Parent]):
+        self.parents = parents
+        names = ", ".join(f"{p.name} ({display_phone(p.phone)})" for p in parents)
+        super().__init__(
+            {"phone": _("Already registered: %(names)s. Open the existing family instead of "
+                        "creating a second copy.") % {"names": names}},
+            code="duplicate_family",
+        )
+
+
+@dataclass
+class ParentInput:
+    name: str
+    phone: str
+    relation: str = Guardianship.Relation.MOTHER
+    is_primary_contact: bool = False
+    is_decision_maker: bool = False
+    wechat_id: str = ""
+    email: str = ""
+    occupation: str = ""
+    contact_channels: list[str] = field(default_factory=list)  # channels consented to
+    existing: Parent | None = None  # link an already registered parent instead
+
+
+@dataclass
+class StudentInput:
+    name_zh: str
+    grade: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    consent_method: str = ""  # filled when the student is under 14
+    consent_by: int = 0  # index in the parents list of the guardian who consented
+
+
+def parents_with_phones(phones: list[str]) -> list[Parent]:
+    """Registered parents whose phone matches any of `phones` (normalised first)."""
+    normalised = []
+    for raw in phones:
+        try:
+            normalised.append(normalize_phone(raw))
+        except ValidationError:
+            continue
+    return list(Parent.objects.filter(phone__in=normalised).prefetch_related("students"))
+
+
+def parent_create(*, branch: Branch, name: str, phone: str, wechat_id: str = "", email: str = "",
+                  occupation: str = "", notes: str = "") -> Parent:
+    existing = parents_with_phones([phone])
+    if existing:
+        raise DuplicateFamilyError(existing)
+    parent = Parent(branch=branch, name=name.strip(), phone=phone, wechat_id=wechat_id.strip(),
+                    email=email.strip(), occupation=occupation, notes=notes)
+    parent.full_clean()
+    parent.save()
+    return parent
+
+
+def contact_consent_set(*, parent: Parent, channel: str, granted: bool, source: str = "",
+                        actor: Any = None) -> ContactConsent:
+    consent, _created = ContactConsent.objects.update_or_create(
+        parent=parent, channel=channel, defaults={"granted": granted, "source": source},
+    )
+    audit(actor=actor, action="consent.contact", obj=parent,
+          data={"channel": channel, "granted": granted})
+    return consent
+
+
+@transaction.atomic
+def family_register(*, branch: Branch, parents: list[ParentInput],
+                    students: list[StudentInput], actor: Any = None,
+                    counselor: Any = None) -> tuple[list[Parent], list[Student]]:
+    """Register parents and students as one family in one transaction (front desk's form).
+
+    Every student gets every listed parent as guardian. A phone that is already
+    registered raises DuplicateFamilyError unless the caller links that parent
+    explicitly (`existing=`), so the same family is never created twice.
+    """
+    if not parents:
+        raise ValidationError({"parents": _("Register at least one parent or guardian.")})
+    if not students:
+        raise ValidationError({"students": _("Register at least one student.")})
+    if sum(1 for p in parents if p.is_primary_contact) > 1:
+        raise ValidationError({"parents": _("Only one parent can be the primary contact.")})
+    seen: set[str] = set()
+    for p in parents:
+        if p.existing is None:
+            phone = normalize_phone(p.phone)
+            if phone in seen:
+                raise ValidationError({"phone": _("The same phone number is entered twice.")})
+            seen.add(phone)
+    duplicates = parents_with_phones([p.phone for p in parents if p.existing is None])
+    if duplicates:
+        raise DuplicateFamilyError(duplicates)
+
+    saved_parents: list[Parent] = []
+    for p in parents:
+        if p.existing is not None:
+            saved_parents.append(p.existing)
+            continue
+        parent = parent_create(branch=branch, name=p.name, phone=p.phone, wechat_id=p.wechat_id,
+                               email=p.email, occupation=p.occupation)
+        for channel in p.contact_channels:
+            contact_consent_set(parent=parent, channel=channel, granted=True,
+                                source=_("Registration form"), actor=actor)
+        saved_parents.append(parent)
+    if not any(p.is_primary_contact for p in parents):
+        parents[0].is_primary_contact = True  # someone must be called first
+
+    saved_students: list[Student] = []
+    for s in students:
+        guardian = saved_parents[s.consent_by] if s.consent_method else None
+        consent = (ConsentInput(guardian_name=guardian.name, method=s.consent_method,
+                                guardian=guardian) if guardian else None)
+        student = student_create(branch=branch, name_zh=s.name_zh, grade=s.grade,
+                                 counselor=counselor, consent=consent, actor=actor, **s.fields)
+        for p_in, parent in zip(parents, saved_parents, strict=True):
+            primary = p_in.is_primary_contact and not student.guardianships.filter(
+                is_primary_contact=True).exists()
+            Guardianship.objects.create(student=student, parent=parent, relation=p_in.relation,
+                                        is_primary_contact=primary,
+                                        is_decision_maker=p_in.is_decision_maker)
+        saved_students.append(student)
+    audit(actor=actor, action="family.register", object_type="parents.parent",
+          object_id=",".join(str(p.pk) for p in saved_parents), branch=branch,
+          data={"students": [s.pk for s in saved_students]})
+    return saved_parents, saved_students
+
+
+@transaction.atomic
+def parent_merge(*, keep: Parent, duplicate: Parent, actor: Any = None) -> Parent:
+    """Fold a duplicate parent into `keep`; guardianships and consents move, none doubles."""
+    if keep.pk == duplicate.pk:
+        raise ValidationError(_("A parent cannot be merged into itself."))
+    keep = Parent.objects.select_for_update().get(pk=keep.pk)
+    duplicate = Parent.objects.select_for_update().get(pk=duplicate.pk)
+    for g in duplicate.guardianships.all():
+        mine = keep.guardianships.filter(student=g.student_id).first()
+        if mine is not None:
+            mine.is_primary_contact |= g.is_primary_contact
+            mine.is_decision_maker |= g.is_decision_maker
+            g.delete()
+            mine.save()
+        else:
+            g.parent = keep
+            g.save()
+    for c in duplicate.contact_consents.all():
+        if keep.contact_consents.filter(channel=c.channel).exists():
+            c.delete()
+        else:
+            c.parent = keep
+            c.save()
+    for fname in ("wechat_id", "email", "occupation", "notes"):
+        if not getattr(keep, fname) and getattr(duplicate, fname):
+            setattr(keep, fname, getattr(duplicate, fname))
+    keep.save()
+    moved = repoint_relations(keep=keep, duplicate=duplicate,
+                              handled={"parents.guardianship.parent",
+                                       "parents.contactconsent.parent"})
+    audit(actor=actor, action="parent.merge", obj=keep,
+          data={"duplicate": snapshot(duplicate), "moved": moved})
+    duplicate.delete()
+    return keep

@@ -1,0 +1,219 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Contract(models.Model):
+    """An enrolment contract: a package of lesson hours with a validity window.
+
+    The balance is never stored here: it is the sum of the contract's ledger entries.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed (hours used up)")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+        EXPIRED = "expired", _("Expired")
+
+    contract_no = models.CharField(_("contract number"), max_length=40, unique=True)
+    student = models.ForeignKey("students.Student", on_delete=models.PROTECT,
+                                related_name="contracts", verbose_name=_("student"))
+    branch = models.ForeignKey("crm.Branch", on_delete=models.PROTECT, related_name="contracts",
+                               verbose_name=_("branch"))
+    course = models.ForeignKey("students.Course", on_delete=models.PROTECT,
+                               related_name="contracts", verbose_name=_("course"))
+    class_group = models.ForeignKey("students.ClassGroup", on_delete=models.SET_NULL, null=True,
+                                    blank=True, related_name="contracts",
+                                    verbose_name=_("class group"))
+    hours_purchased = models.DecimalField(_("hours purchased"), max_digits=7, decimal_places=2)
+    hours_gifted = models.DecimalField(_("hours gifted"), max_digits=7, decimal_places=2,
+                                       default=Decimal("0"))
+    list_price = models.DecimalField(_("list price"), max_digits=10, decimal_places=2)
+    discount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2,
+                                   default=Decimal("0"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    signed_on = models.DateField(_("signed on"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices,
+                              default=Status.ACTIVE, db_index=True)
+    is_renewal = models.BooleanField(_("renewal"), default=False,
+                                     help_text=_("A further contract of a student who already "
+                                                 "had one."))
+    is_trial = models.BooleanField(_("trial package"), default=False)
+    sales_counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                        null=True, blank=True, related_name="+",
+                                        verbose_name=_("signed by counselor"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours_purchased__gt=0),
+                                   name="contract_hours_positive",
+                                   violation_error_message=_("Hours purchased must be positive.")),
+            models.CheckConstraint(condition=Q(hours_gifted__gte=0),
+                                   name="contract_gift_not_negative",
+                                   violation_error_message=_("Gifted hours cannot be negative.")),
+            models.CheckConstraint(condition=Q(list_price__gte=0),
+                                   name="contract_price_not_negative",
+                                   violation_error_message=_("The price cannot be negative.")),
+            models.CheckConstraint(condition=Q(discount__gte=0) & Q(discount__lte=F("list_price")),
+                                   name="contract_discount_within_price",
+                                   violation_error_message=_("The discount must be between 0 "
+                                                             "and the list price.")),
+            models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")),
+                                   name="contract_valid_until_after_from",
+                                   violation_error_message=_("The contract must end on or after "
+                                                             "its start date.")),
+        ]
+        indexes = [models.Index(fields=["student", "status"])]
+
+    def __str__(self) -> str:
+        return self.contract_no
+
+    @property
+    def amount(self) -> Decimal:
+        """What the family owes for the package."""
+        return self.list_price - self.discount
+
+    @property
+    def unit_price(self) -> Decimal:
+        """Paid price per purchased hour (gifted hours are free and not refundable)."""
+        return (self.amount / self.hours_purchased).quantize(Decimal("0.01"))
+
+
+class LedgerEntry(models.Model):
+    """One movement of lesson hours; a contract's balance is the sum of its entries.
+
+    Entries are never edited: a correction is a new `reversal` entry pointing at the
+    entry it cancels.
+    """
+
+    class Kind(models.TextChoices):
+        PURCHASED = "purchased", _("Purchased")
+        GIFTED = "gifted", _("Gifted")
+        CONSUMED = "consumed", _("Consumed")
+        EXPIRED = "expired", _("Expired")
+        REFUNDED = "refunded", _("Refunded")
+        TRANSFER_IN = "transfer_in", _("Transferred in")
+        TRANSFER_OUT = "transfer_out", _("Transferred out")
+        REVERSAL = "reversal", _("Reversal")
+
+    POSITIVE = (Kind.PURCHASED, Kind.GIFTED, Kind.TRANSFER_IN)
+    NEGATIVE = (Kind.CONSUMED, Kind.EXPIRED, Kind.REFUNDED, Kind.TRANSFER_OUT)
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger",
+                                 verbose_name=_("contract"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    hours = models.DecimalField(_("hours"), max_digits=7, decimal_places=2)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    attendance = models.ForeignKey("students.Attendance", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="ledger_entries",
+                                   verbose_name=_("attendance"))
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reversed_by", verbose_name=_("reverses"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+
+    class Meta:
+        verbose_name = _("lesson-hour ledger entry")
+        verbose_name_plural = _("lesson-hour ledger")
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            # The sign follows the kind, so a sum can never be skewed by a typo.
+            models.CheckConstraint(
+                condition=(Q(kind__in=["purchased", "gifted", "transfer_in"], hours__gt=0)
+                           | Q(kind__in=["consumed", "expired", "refunded", "transfer_out"],
+                               hours__lt=0)
+                           | Q(kind="reversal", reverses__isnull=False)),
+                name="ledger_sign_matches_kind",
+                violation_error_message=_("Purchases, gifts and transfers in add hours; "
+                                          "consumption, expiry, refunds and transfers out "
+                                          "subtract them; a reversal must name its entry."),
+            ),
+        ]
+        indexes = [models.Index(fields=["contract", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.get_kind_display()} {self.hours}"
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        WECHAT = "wechat", _("WeChat Pay")
+        ALIPAY = "alipay", _("Alipay")
+        CARD = "card", _("Bank card")
+        TRANSFER = "transfer", _("Bank transfer")
+        CASH = "cash", _("Cash")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="payments",
+                                 verbose_name=_("contract"))
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    paid_at = models.DateTimeField(_("paid at"))
+    reference = models.CharField(_("transaction reference"), max_length=64, blank=True,
+                                 help_text=_("The payment provider's id; a repeated reference is "
+                                             "refused so a payment is never booked twice."))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    blank=True, related_name="+", verbose_name=_("recorded by"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive",
+                                   violation_error_message=_("A payment must be positive.")),
+            models.UniqueConstraint(fields=["reference"], condition=~Q(reference=""),
+                                    name="payment_reference_unique",
+                                    violation_error_message=_("A payment with this transaction "
+                                                              "reference is already recorded.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.amount}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        PAID = "paid", _("Paid out")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="refunds",
+                                 verbose_name=_("contract"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.REQUESTED, db_index=True)
+    hours = models.DecimalField(_("hours refunded"), max_digits=7, decimal_places=2,
+                                default=Decimal("0"))
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2,
+                                 default=Decimal("0"))
+    reason = models.TextField(_("reason"))
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(hours__gte=0),
+                                   name="refund_not_negative",
+                                   violation_error_message=_("Refund hours and amount cannot be "
+                                                             "negative.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.get_status_display()} {self.amount}"
