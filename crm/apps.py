@@ -11,5 +11,6 @@ class CrmConfig(AppConfig):
 
         from .roles import sync_role_groups
 
-        # Wiring, not a business rule: the role groups must exist after every migrate.
-        post_migrate.connect(sync_role_groups, sender=self)
+        # Wiring, not a business rule: the role groups must exist after every migrate. Not
+        # bound to one sender: it must also run after the apps whose permissions it grants.
+        post_migrate.connect(sync_role_groups, dispatch_uid="crm.sync_role_groups")

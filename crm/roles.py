@@ -27,22 +27,28 @@ _TEACHING = ["students.course", "students.classgroup", "students.classsession",
 # role -> {model label: actions}
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.FRONT_DESK: {
+        "auth.user": ("view",),
         **{m: ("view", "add", "change") for m in _ACCOUNT},
         **{m: ("view", "add") for m in ["students.interaction"]},
-        **{m: ("view",) for m in ["students.course", "students.classgroup", "students.classsession"]},
+        **{m: ("view",)
+           for m in ["students.course", "students.classgroup", "students.classsession"]},
     },
     Role.COUNSELOR: {
+        "auth.user": ("view",),
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT},
         **{m: ("view",) for m in _MONEY + _TEACHING},
     },
     Role.TEACHER: {
-        **{m: ("view",) for m in ["students.student", "students.course", "students.classgroup"]},
+        # Teachers may see who a pupil's guardians are, with contacts masked.
+        **{m: ("view",) for m in ["students.student", "students.course", "students.classgroup",
+                                  "parents.parent", "parents.guardianship"]},
         **{m: ("view", "add", "change") for m in ["students.classsession", "students.attendance",
                                                   "students.examscore"]},
         "students.interaction": ("view", "add"),
     },
     Role.MANAGER: {
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
+        "auth.user": ("view",),
         "crm.staffprofile": ("view",),
         "crm.branch": ("view",),
         "crm.auditlog": ("view",),
@@ -50,8 +56,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.HEAD_OFFICE: {
         **{m: ("view", "add", "change", "delete")
            for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
+        "auth.user": ("view", "add", "change"),
         "crm.staffprofile": ("view", "add", "change"),
         "crm.branch": ("view", "add", "change"),
+        "marketing.channel": ("view", "add", "change"),
         "crm.auditlog": ("view",),
     },
 }

@@ -25,7 +25,12 @@ def audit(*, actor: Any, action: str, obj: models.Model | None = None, object_ty
 
 def snapshot(obj: models.Model) -> dict:
     """A JSON copy of a row, kept in the audit log when the row itself goes away."""
-    return serializers.serialize("python", [obj])[0]["fields"] | {"pk": obj.pk}
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    data = serializers.serialize("python", [obj])[0]["fields"] | {"pk": obj.pk}
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def repoint_relations(*, keep: models.Model, duplicate: models.Model,

@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from crm.text import pinyin_keys
 
-from .phones import display_phone, normalize_phone
+from .phones import normalize_phone
 
 
 class Parent(models.Model):
@@ -43,7 +43,12 @@ class Parent(models.Model):
         ordering = ["name_pinyin", "id"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({display_phone(self.phone)})"
+        # No phone here: __str__ ends up in pages and logs seen by roles without contact rights.
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_pinyin, self.name_initials = pinyin_keys(self.name)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.phone:
@@ -51,10 +56,6 @@ class Parent(models.Model):
                 self.phone = normalize_phone(self.phone)
             except ValidationError as exc:
                 raise ValidationError({"phone": exc.messages}) from exc
-
-    def save(self, *args, **kwargs) -> None:
-        self.name_pinyin, self.name_initials = pinyin_keys(self.name)
-        super().save(*args, **kwargs)
 
 
 class Guardianship(models.Model):

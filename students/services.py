@@ -155,7 +155,6 @@ def student_merge(*, keep: Student, duplicate: Student, actor: Any = None) -> St
     contact loses the flag; an identical exam result is dropped as a duplicate; two
     attendance records for the same lesson block the merge (a person must decide).
     """
-    from parents.models import Guardianship
 
     if keep.pk == duplicate.pk:
         raise ValidationError(_("A student cannot be merged into itself."))

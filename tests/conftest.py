@@ -76,3 +76,12 @@ def front_desk_a(branch_a):
 @pytest.fixture
 def teacher_a(branch_a):
     return staff(Role.TEACHER, branch_a, username="t_a")
+
+
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings):
+    """Production uses a hashed manifest built by collectstatic; tests serve plain files."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

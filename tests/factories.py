@@ -47,8 +47,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def staff(role: str, branch: Branch | None = None, **kwargs) -> object:
     """A user with a staff profile of `role` (branch omitted only for head office)."""
-    from crm.roles import sync_role_groups
     from django.contrib.auth.models import Group
+
+    from crm.roles import sync_role_groups
 
     user = UserFactory(**kwargs)
     if branch is None and role != Role.HEAD_OFFICE:

@@ -36,7 +36,8 @@ class Course(models.Model):
         verbose_name_plural = _("courses")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="course_price_not_negative"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0),
+                                   name="course_price_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -63,7 +64,8 @@ class ClassGroup(models.Model):
         verbose_name_plural = _("class groups")
         ordering = ["branch", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["branch", "name"], name="classgroup_unique_name_in_branch",
+            models.UniqueConstraint(fields=["branch", "name"],
+                                    name="classgroup_unique_name_in_branch",
                                     violation_error_message=_("This branch already has a class "
                                                               "with this name.")),
             models.CheckConstraint(
@@ -146,7 +148,8 @@ class Attendance(models.Model):
         verbose_name_plural = _("attendance")
         ordering = ["-date"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "student"], name="attendance_once_per_session",
+            models.UniqueConstraint(fields=["session", "student"],
+                                    name="attendance_once_per_session",
                                     violation_error_message=_("Attendance for this student and "
                                                               "lesson is already recorded.")),
         ]

@@ -1,0 +1,99 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from crm.admin import ScopedAdminMixin
+from crm.permissions import can_merge_records, can_see_contact
+
+from .models import ContactConsent, GuardianConsent, Guardianship, Parent
+from .phones import display_phone, mask_phone, mask_text
+from .services import parent_merge
+
+
+class GuardianshipInline(admin.TabularInline):
+    model = Guardianship
+    extra = 0
+    autocomplete_fields = ("student",)
+    fields = ("student", "relation", "is_primary_contact", "is_decision_maker")
+
+
+class ContactConsentInline(admin.TabularInline):
+    model = ContactConsent
+    extra = 0
+    fields = ("channel", "granted", "source", "updated_at")
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(Parent)
+class ParentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope = "parent"
+    list_filter = ("branch",)
+    search_fields = ("name", "name_pinyin", "name_initials", "phone", "wechat_id",
+                     "students__name_zh")
+    inlines = [GuardianshipInline, ContactConsentInline]
+    actions = ["merge_into_first"]
+    list_select_related = ("branch",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).prefetch_related("students")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # Teachers and other roles without contact rights see masked numbers.
+        if can_see_contact(request.user):
+            return ("name", "phone_full", "wechat_id", "branch", "children", "updated_at")
+        return ("name", "phone_masked", "wechat_masked", "branch", "children", "updated_at")
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_full(self, obj: Parent) -> str:
+        return display_phone(obj.phone)
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, obj: Parent) -> str:
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("WeChat id"))
+    def wechat_masked(self, obj: Parent) -> str:
+        return mask_text(obj.wechat_id)
+
+    @admin.display(description=_("children"))
+    def children(self, obj: Parent) -> str:
+        return "、".join(s.name_zh for s in obj.students.all())
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if not can_see_contact(request.user):
+            return [f for f in fields if f not in ("phone", "wechat_id", "email")]
+        return fields
+
+    @admin.action(description=_("Merge the selected parents into the first one"))
+    def merge_into_first(self, request: HttpRequest, queryset: Any) -> None:
+        if not can_merge_records(request.user):
+            self.message_user(request, _("Only managers can merge records."), messages.ERROR)
+            return
+        chosen = list(queryset.order_by("pk"))
+        if len(chosen) < 2:
+            self.message_user(request, _("Select at least two parents to merge."),
+                              messages.WARNING)
+            return
+        keep = chosen[0]
+        try:
+            for dup in chosen[1:]:
+                keep = parent_merge(keep=keep, duplicate=dup, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, _("Merged %(n)d records into %(name)s.")
+                          % {"n": len(chosen) - 1, "name": keep.name}, messages.SUCCESS)
+
+
+@admin.register(GuardianConsent)
+class GuardianConsentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = "by_student"
+    list_display = ("student", "guardian_name", "method", "given_at", "withdrawn_at")
+    list_filter = ("method",)
+    search_fields = ("student__name_zh", "guardian_name")
+    autocomplete_fields = ("student", "guardian")
