@@ -12,7 +12,8 @@ class ScopedAdminMixin:
     """Row scoping in the admin through the same helpers the views and API use.
 
     `scope` is "student" (the model is Student), "by_student" (rows with a `student`
-    FK), "branch" (rows with a `branch` FK) or "parent".
+    FK), "branch" (rows with a `branch` FK, or `scope_field`), "parent" (the model is
+    Parent) or "parent_rel" (rows with a `parent` FK).
     """
 
     scope: str = "branch"
@@ -27,6 +28,10 @@ class ScopedAdminMixin:
             return permissions.scope_by_student(user, qs, self.scope_field)
         if self.scope == "parent":
             return permissions.scope_parents(user, qs)
+        if self.scope == "parent_rel":
+            from parents.models import Parent
+
+            return qs.filter(parent__in=permissions.scope_parents(user, Parent.objects.all()))
         return permissions.scope_by_branch(user, qs, self.scope_field)
 
 

@@ -97,3 +97,23 @@ class GuardianConsentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("method",)
     search_fields = ("student__name_zh", "guardian_name")
     autocomplete_fields = ("student", "guardian")
+
+
+@admin.register(Guardianship)
+class GuardianshipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = "by_student"
+    list_display = ("student", "parent", "relation", "is_primary_contact", "is_decision_maker")
+    list_filter = ("relation", "is_primary_contact", "is_decision_maker", "student__branch")
+    search_fields = ("student__name_zh", "student__name_pinyin", "parent__name",
+                     "parent__name_pinyin")
+    autocomplete_fields = ("student", "parent")
+    list_select_related = ("student", "parent")
+
+
+@admin.register(ContactConsent)
+class ContactConsentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = "parent_rel"
+    list_display = ("parent", "channel", "granted", "source", "updated_at")
+    list_filter = ("channel", "granted")
+    search_fields = ("parent__name", "parent__name_pinyin")
+    autocomplete_fields = ("parent",)

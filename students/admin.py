@@ -258,3 +258,37 @@ class SatisfactionSurveyAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("student__name_zh", "student__name_pinyin", "comment")
     date_hierarchy = "surveyed_at"
     autocomplete_fields = ("student", "parent")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Append-only: entries are written by services; corrections are reversal entries."""
+
+    scope_field = "contract__branch"
+    list_display = ("occurred_at", "contract", "kind", "hours", "attendance", "reverses",
+                    "created_by")
+    list_filter = ("kind", "contract__branch")
+    search_fields = ("contract__contract_no", "contract__student__name_zh", "note")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("contract", "created_by")
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = "contract__branch"
+    list_display = ("paid_at", "contract", "amount", "method", "reference", "recorded_by")
+    list_filter = ("method", "contract__branch")
+    search_fields = ("contract__contract_no", "contract__student__name_zh", "reference")
+    date_hierarchy = "paid_at"
+    autocomplete_fields = ("contract",)
+    list_select_related = ("contract", "recorded_by")

@@ -85,3 +85,94 @@ def _static_without_manifest(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real Celery worker (separate process) on the real Redis broker and the test database.
+
+    Tests using it run with transactional_db so the worker sees committed rows. Yields
+    the Celery app configured to send to that broker.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from crm.celery import app
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    require(bool(redis_url), "REDIS_URL is not set: the Celery integration tests need Redis")
+    require(connection.vendor == "postgresql",
+            "the Celery integration tests need PostgreSQL (SQLite locks across processes)")
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:  # pragma: no cover - depends on the machine
+        require(False, f"Redis at {redis_url} does not answer: {exc}")
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                        f"/{db['NAME']}",
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "-c", "1",
+         "-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-n", f"{queue}@%h", "-l", "INFO"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend,
+           app.conf.task_default_queue)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.update(task_always_eager=False, broker_url=redis_url, result_backend=redis_url,
+                    task_default_queue=queue)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(destination=[f"{queue}@{os.uname().nodename}"],
+                                       timeout=1.0)
+            if replies:
+                break
+            if proc.poll() is not None:
+                pytest.fail("Celery worker exited at start:\n" + (proc.stdout.read() or ""))
+        else:
+            pytest.fail("Celery worker did not answer a ping within 60 s")
+        yield app
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.update(task_always_eager=old[0], broker_url=old[1], result_backend=old[2],
+                        task_default_queue=old[3])
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    """Unit tests run tasks in-process whatever REDIS_URL says; only tests that ask for
+    `celery_worker_process` talk to a real broker and worker."""
+    from crm.celery import app
+
+    old = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read English messages; tests of the Chinese catalog switch explicitly."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -102,3 +102,22 @@ def test_the_admin_saves_an_under_14_student_with_consent(client, manager_a, bra
     student = Student.objects.get()
     assert student.consents.get().guardian_name == "张伟"
     assert student.created_by == manager_a
+
+
+def _admin_models():
+    from django.contrib import admin
+
+    ours = {"crm", "students", "parents", "lifecycle", "marketing"}
+    return sorted(f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry
+                  if m._meta.app_label in ours)
+
+
+@pytest.mark.parametrize("label", _admin_models())
+def test_every_admin_list_renders_with_a_search(client, label):
+    from tests.factories import UserFactory
+
+    app_label, model = label.split(".")
+    StudentFactory()
+    root = UserFactory(is_superuser=True)
+    response = get(client, root, reverse(f"admin:{app_label}_{model}_changelist"), q="王")
+    assert response.status_code == 200

@@ -34,3 +34,15 @@ def test_healthz_is_503_when_the_broker_is_unreachable(client, settings):
         app.conf.broker_url = old
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+def test_healthz_checks_the_real_redis_broker_when_configured(client, settings):
+    import os
+
+    from tests.conftest import require
+
+    require(bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    response = client.get("/healthz", secure=True)
+    assert response.status_code == 200
+    assert response.json()["checks"]["broker"] == {"ok": True, "mode": "broker"}
