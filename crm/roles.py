@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.COUNSELOR: {
         "auth.user": ("view",),
+        "lifecycle.transition": ("view",),
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT},
         **{m: ("view",) for m in _MONEY + _TEACHING},
     },
@@ -49,6 +50,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.MANAGER: {
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
         "auth.user": ("view",),
+        "lifecycle.transition": ("view",),
+        "lifecycle.lifecyclepolicy": ("view", "change"),
+        "lifecycle.scanrun": ("view",),
         "crm.staffprofile": ("view",),
         "crm.branch": ("view",),
         "crm.auditlog": ("view",),
@@ -57,6 +61,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view", "add", "change", "delete")
            for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
         "auth.user": ("view", "add", "change"),
+        "lifecycle.transition": ("view",),
+        "lifecycle.lifecyclepolicy": ("view", "add", "change"),
+        "lifecycle.scanrun": ("view",),
         "crm.staffprofile": ("view", "add", "change"),
         "crm.branch": ("view", "add", "change"),
         "marketing.channel": ("view", "add", "change"),

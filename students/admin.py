@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin import ScopedAdminMixin
 from crm.permissions import can_merge_records, can_see_money
+from lifecycle.admin import LifecycleStudentAdminMixin, TransitionInline
 from parents.models import GuardianConsent, Guardianship
 
 from .models import (
@@ -66,7 +67,7 @@ class GuardianshipInline(admin.TabularInline):
 
 
 @admin.register(Student)
-class StudentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class StudentAdmin(LifecycleStudentAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     scope = "student"
     list_display = ("name_zh", "name_en", "grade", "branch", "counselor", "period",
                     "decision_style", "remaining", "updated_at")
@@ -77,7 +78,7 @@ class StudentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("branch", "counselor")
     readonly_fields = ("period", "previous_period", "period_since", "created_at", "updated_at",
                        "created_by")
-    inlines = [GuardianshipInline, GuardianConsentInline]
+    inlines = [GuardianshipInline, GuardianConsentInline, TransitionInline]
     actions = ["merge_into_first"]
     fieldsets = (
         (_("Basic"), {"fields": ("branch", "counselor", "name_zh", "name_en", "gender",

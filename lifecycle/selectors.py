@@ -1,0 +1,288 @@
+"""Reads for the lifecycle engine: the figures the rules need, computed set-based in SQL.
+
+`account_facts` annotates every candidate student in one query (subqueries only, no
+per-student queries); `facts_of` turns an annotated row into the plain dataclasses the
+pure rules (lifecycle.rules) and risk model (lifecycle.risk) take.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
+
+from students.models import (
+    Attendance,
+    Complaint,
+    Contract,
+    Interaction,
+    LedgerEntry,
+    Payment,
+    Refund,
+    SatisfactionSurvey,
+    Student,
+)
+from students.selectors import contract_balances, remaining_hours_expr
+
+from .models import LifecyclePolicy, PolicyValues, RiskState, Transition
+from .periods import ENDED_PERIODS, Pattern, Period
+from .risk import RiskFigures
+from .rules import AccountFacts
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_DEAD = [Contract.Status.CANCELLED, Contract.Status.REFUNDED]
+
+
+# --- policy -------------------------------------------------------------------------
+
+def policy_row_for(branch_id: int | None) -> LifecyclePolicy | None:
+    """The row that applies to a branch: its own, else the default, else none."""
+    rows = {p.branch_id: p for p in LifecyclePolicy.objects.filter(
+        Q(branch_id=branch_id) | Q(branch__isnull=True))} if branch_id else {
+        p.branch_id: p for p in LifecyclePolicy.objects.filter(branch__isnull=True)}
+    return rows.get(branch_id) or rows.get(None)
+
+
+def policy_for(branch_id: int | None) -> PolicyValues:
+    """Effective policy values of a branch (built-in defaults when no row exists yet)."""
+    row = policy_row_for(branch_id)
+    return row.values() if row is not None else PolicyValues()
+
+
+def policies_by_branch(branch_ids: Iterable[int]) -> dict[int, PolicyValues]:
+    """Effective policy per branch in one query (the scan groups students by these)."""
+    rows = {p.branch_id: p for p in LifecyclePolicy.objects.filter(
+        Q(branch_id__in=list(branch_ids)) | Q(branch__isnull=True))}
+    default = rows.get(None)
+    out: dict[int, PolicyValues] = {}
+    for bid in branch_ids:
+        row = rows.get(bid) or default
+        out[bid] = row.values() if row is not None else PolicyValues()
+    return out
+
+
+# --- figures ------------------------------------------------------------------------
+
+def _count(qs: QuerySet) -> Coalesce:
+    """COUNT of a student-correlated subquery, 0 when there are no rows."""
+    sub = qs.order_by().values("student").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def account_facts(qs: QuerySet, *, policy: PolicyValues, now: dt.datetime | None = None
+                  ) -> QuerySet:
+    """Annotate every fact the lifecycle rules and the risk model read, set-based.
+
+    Episode: after a termination, only contracts recorded after it count towards the
+    new relationship (a win-back starts again in socialization).
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    growth_since = today - dt.timedelta(weeks=policy.growth_after_weeks)
+    risk_since = today - dt.timedelta(weeks=policy.risk_window_weeks)
+    risk_since_dt = now - dt.timedelta(weeks=policy.risk_window_weeks)
+
+    mine = Contract.objects.filter(student=OuterRef("pk"))
+    paid = Exists(Payment.objects.filter(contract=OuterRef("pk")))
+    qualifying = Q(is_trial=False) if not policy.trial_counts_as_purchase else Q()
+    purchases = mine.filter(paid).filter(qualifying)
+    after_termination = Q(created_at__gt=Coalesce(OuterRef("terminated_at"), Value(_EPOCH),
+                                                  output_field=DateTimeField()))
+    episode = purchases.filter(after_termination).exclude(status__in=_DEAD)
+    live = (contract_balances(mine.filter(status=Contract.Status.ACTIVE,
+                                          valid_until__gte=today))
+            .filter(balance__gt=0))
+    first_on = (episode.order_by().values("student").annotate(d=Min("signed_on"))
+                .values("d"))
+
+    att = Attendance.objects.filter(student=OuterRef("pk"))
+    present = Q(status__in=list(Attendance.PRESENT))
+    absent = Q(status=Attendance.Status.ABSENT)
+    last_present = (att.filter(present).order_by().values("student")
+                    .annotate(d=Max("date")).values("d"))
+
+    consumed = (LedgerEntry.objects.filter(
+        contract__student=OuterRef("pk"), occurred_at__gte=risk_since_dt,
+        kind__in=[LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL])
+        .order_by().values("contract__student").annotate(h=Sum("hours")).values("h"))
+    last_contact = (Interaction.objects.filter(student=OuterRef("pk")).order_by()
+                    .values("student").annotate(t=Max("occurred_at")).values("t"))
+    complaints = Complaint.objects.filter(student=OuterRef("pk")).exclude(
+        status=Complaint.Status.RESOLVED)
+
+    qs = qs.annotate(
+        terminated_at=Subquery(
+            Transition.objects.filter(student=OuterRef("pk"), to_period=Period.TERMINATION)
+            .order_by("-at", "-id").values("at")[:1]),
+        last_present_on=Subquery(last_present),
+    )
+    return qs.annotate(
+        f_purchases=_count(purchases),
+        f_episode_purchases=_count(episode),
+        f_renewals=_count(mine.filter(is_trial=False, is_renewal=True)
+                                   .exclude(status__in=_DEAD)),
+        f_first_purchase_on=Subquery(first_on),
+        f_contracts=_count(mine),
+        f_dead_contracts=_count(mine.filter(status__in=_DEAD)),
+        f_live_contracts=_count(live),
+        f_open_refunds=_count(
+            Refund.objects.filter(
+                contract__student=OuterRef("pk"),
+                status__in=[Refund.Status.REQUESTED, Refund.Status.APPROVED],
+                requested_at__gt=Coalesce(OuterRef("terminated_at"), Value(_EPOCH),
+                                          output_field=DateTimeField()))
+            .annotate(student=F("contract__student"))),
+        f_growth_present=_count(att.filter(present, date__gte=growth_since)),
+        f_growth_absent=_count(att.filter(absent, date__gte=growth_since)),
+        f_risk_present=_count(att.filter(present, date__gte=risk_since)),
+        f_risk_absent=_count(att.filter(absent, date__gte=risk_since)),
+        f_absence_streak=_count(att.filter(absent).filter(
+            date__gt=Coalesce(OuterRef("last_present_on"), Value(dt.date(1900, 1, 1))))),
+        f_remaining_hours=remaining_hours_expr(),
+        f_consumed=Coalesce(Subquery(consumed), Value(0), output_field=FloatField()),
+        f_last_contact=Subquery(last_contact),
+        f_open_complaints=_count(complaints),
+        f_overdue_complaints=_count(complaints.filter(sla_due__lt=now)),
+        f_satisfaction=Subquery(_latest_survey_average()),
+    )
+
+
+def _latest_survey_average() -> QuerySet:
+    """The mean of the 1-5 ratings given in the latest survey (blank ratings skipped)."""
+    def filled(name: str) -> Case:
+        return Case(When(**{f"{name}__isnull": False}, then=Value(1)), default=Value(0),
+                    output_field=IntegerField())
+
+    total = (F("overall") + Coalesce("teaching", 0) + Coalesce("service", 0)
+             + Coalesce("environment", 0))
+    n = Value(1) + filled("teaching") + filled("service") + filled("environment")
+    return (SatisfactionSurvey.objects.filter(student=OuterRef("pk"))
+            .order_by("-surveyed_at", "-id")
+            .annotate(avg=Cast(total, FloatField()) / NullIf(Cast(n, FloatField()), 0.0))
+            .values("avg")[:1])
+
+
+def _rate(present: int, absent: int) -> float | None:
+    return present / (present + absent) if present + absent else None
+
+
+def _days(now: dt.datetime, then: dt.datetime | None) -> int | None:
+    return (now - then).days if then is not None else None
+
+
+def facts_of(row: Any, *, policy: PolicyValues, now: dt.datetime,
+             risk_state: RiskState | None = None) -> AccountFacts:
+    """Plain facts of one annotated student row (from `account_facts`)."""
+    today = timezone.localdate(now)
+    first_on: dt.date | None = row.f_first_purchase_on
+    weekly = max(-float(row.f_consumed), 0.0) / max(policy.risk_window_weeks, 1)
+    figures = RiskFigures(
+        consecutive_absences=row.f_absence_streak,
+        attendance_rate=_rate(row.f_risk_present, row.f_risk_absent),
+        remaining_hours=float(row.f_remaining_hours),
+        weekly_consumption=weekly,
+        days_since_interaction=_days(now, row.f_last_contact),
+        open_complaints=row.f_open_complaints,
+        overdue_complaints=row.f_overdue_complaints,
+        latest_satisfaction=row.f_satisfaction,
+    )
+    # After a win-back the comeback contract is the new first purchase, not a renewal.
+    renewals = (row.f_renewals if row.terminated_at is None
+                else max(row.f_episode_purchases - 1, 0))
+    return AccountFacts(
+        period=row.period,
+        previous_period=row.previous_period,
+        period_since=row.period_since,
+        purchases=row.f_purchases,
+        episode_purchases=row.f_episode_purchases,
+        renewals=renewals,
+        days_since_first_purchase=(today - first_on).days if first_on else None,
+        contracts=row.f_contracts,
+        dead_contracts=row.f_dead_contracts,
+        live_contracts=row.f_live_contracts,
+        open_refunds=row.f_open_refunds,
+        terminated_at=row.terminated_at,
+        growth_attendance_rate=_rate(row.f_growth_present, row.f_growth_absent),
+        latest_satisfaction=row.f_satisfaction,
+        risk_clear_since=risk_state.clear_since if risk_state is not None else None,
+        figures=figures,
+    )
+
+
+# --- timeline and pattern -----------------------------------------------------------
+
+def timeline(student: Student) -> QuerySet:
+    """The account's transitions, newest first, with the person who moved it."""
+    return (Transition.objects.filter(student=student)
+            .select_related("actor").order_by("-at", "-id"))
+
+
+def with_pattern(qs: QuerySet) -> QuerySet:
+    """Annotate `pattern` (I-IV or None), the SQL twin of periods.pattern_of.
+
+    Only the latest relationship counts: rows after the last win-back.
+    """
+    last_win_back = (Transition.objects.filter(student=OuterRef("pk"), win_back=True)
+                     .order_by("-id").values("id")[:1])
+    qs = qs.annotate(last_win_back_id=Coalesce(Subquery(last_win_back), Value(0)))
+
+    def reached(period: str) -> Q:
+        return Exists(Transition.objects.filter(
+            Q(to_period=period) | Q(from_period=period),
+            student=OuterRef("pk"), id__gte=OuterRef("last_win_back_id")))
+
+    maturity = (Q(period=Period.MATURITY) | Q(period=Period.AT_RISK,
+                                               previous_period=Period.MATURITY)
+                | reached(Period.MATURITY))
+    growth = maturity | Q(period=Period.GROWTH) | Q(previous_period=Period.GROWTH,
+                                                     period=Period.AT_RISK) | reached(
+        Period.GROWTH)
+    ended = Q(period__in=list(ENDED_PERIODS))
+    return qs.annotate(pattern=Case(
+        When(ended & maturity, then=Value(Pattern.EARLY_EXIT.value)),
+        When(ended & growth, then=Value(Pattern.MID_WAY.value)),
+        When(ended, then=Value(Pattern.EARLY_ABORT.value)),
+        When(maturity, then=Value(Pattern.LONG_TERM.value)),
+        default=Value(None),
+        output_field=CharField(),
+    ))
+
+
+def pattern_of_student(student: Student) -> str | None:
+    """One account's pattern (one query); lists use `with_pattern` instead."""
+    return with_pattern(Student.objects.filter(pk=student.pk)).values_list(
+        "pattern", flat=True).first()
+
+
+def pattern_counts(qs: QuerySet) -> dict[str, int]:
+    """Accounts per pattern for a dashboard: {"I": n, "II": n, "III": n, "IV": n, "": open}."""
+    counts = {p.value: 0 for p in Pattern} | {"": 0}
+    rows = with_pattern(qs.order_by()).values("pattern").annotate(n=Count("pk", distinct=True))
+    for row in rows:
+        counts[row["pattern"] or ""] += row["n"]
+    return counts
+
+
+def risk_states(student_ids: Iterable[int]) -> dict[int, RiskState]:
+    return {r.student_id: r for r in RiskState.objects.filter(student_id__in=list(student_ids))}

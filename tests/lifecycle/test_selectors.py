@@ -1,0 +1,71 @@
+"""Pattern annotation (SQL) agrees with the pure pattern_of; counts per pattern for dashboards."""
+from __future__ import annotations
+
+import pytest
+
+from lifecycle.models import Transition
+from lifecycle.periods import Pattern, Period, pattern_of
+from lifecycle.selectors import pattern_counts, pattern_of_student, with_pattern
+from students.models import Student
+from tests.factories import StudentFactory
+
+from .conftest import move
+
+pytestmark = pytest.mark.django_db
+P = Period
+
+PATHS = {
+    "abort": [P.SOCIALIZATION, P.TERMINATION],
+    "mid_way": [P.SOCIALIZATION, P.GROWTH, P.AT_RISK, P.TERMINATION, P.LAPSED],
+    "early_exit": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.TERMINATION],
+    "long_term": [P.SOCIALIZATION, P.GROWTH, P.MATURITY],
+    "long_term_at_risk": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.AT_RISK],
+    "open": [P.SOCIALIZATION, P.GROWTH],
+    "prospect": [],
+    "won_back": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.TERMINATION, P.SOCIALIZATION],
+    "won_back_then_lost": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.TERMINATION,
+                           P.SOCIALIZATION, P.TERMINATION],
+}
+EXPECTED = {
+    "abort": Pattern.EARLY_ABORT, "mid_way": Pattern.MID_WAY,
+    "early_exit": Pattern.EARLY_EXIT, "long_term": Pattern.LONG_TERM,
+    "long_term_at_risk": Pattern.LONG_TERM, "open": None, "prospect": None,
+    "won_back": None, "won_back_then_lost": Pattern.EARLY_ABORT,
+}
+
+
+def visited(student: Student) -> list[str]:
+    rows = list(Transition.objects.filter(student=student).order_by("id"))
+    return ([rows[0].from_period] + [r.to_period for r in rows]) if rows else [student.period]
+
+
+@pytest.fixture
+def book() -> dict[str, Student]:
+    return {name: move(StudentFactory(), *path) for name, path in PATHS.items()}
+
+
+def test_the_sql_pattern_matches_the_pure_function_for_every_history(book):
+    annotated = dict(with_pattern(Student.objects.all()).values_list("pk", "pattern"))
+    for name, student in book.items():
+        assert pattern_of(visited(student)) == EXPECTED[name], name
+        assert annotated[student.pk] == EXPECTED[name], name
+
+
+def test_one_accounts_pattern_can_be_read_alone(book):
+    assert pattern_of_student(book["early_exit"]) == Pattern.EARLY_EXIT
+    assert pattern_of_student(book["open"]) is None
+
+
+def test_an_account_created_in_maturity_without_history_is_long_term():
+    student = StudentFactory(period=P.MATURITY)
+    assert pattern_of_student(student) == Pattern.LONG_TERM
+
+
+def test_pattern_counts_give_accounts_per_pattern(book):
+    counts = pattern_counts(Student.objects.all())
+    assert counts == {"I": 2, "II": 1, "III": 1, "IV": 2, "": 3}
+
+
+def test_pattern_counts_respect_the_queryset(book):
+    counts = pattern_counts(Student.objects.filter(pk=book["mid_way"].pk))
+    assert counts == {"I": 0, "II": 1, "III": 0, "IV": 0, "": 0}
