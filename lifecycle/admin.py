@@ -143,7 +143,9 @@ class TransitionInline(admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Whoever may open the student page sees its timeline (roles carry no
-        # lifecycle.transition permission of their own).
+        # lifecycle.transition permission of their own). A new student has no timeline.
+        if obj is None:
+            return False
         return (super().has_view_permission(request, obj)
                 or request.user.has_perm("students.view_student"))
 
