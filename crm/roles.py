@@ -20,9 +20,11 @@ class Role(models.TextChoices):
 _ACCOUNT = ["students.student", "parents.parent", "parents.guardianship",
             "parents.guardianconsent", "parents.contactconsent"]
 _ENGAGEMENT = ["students.interaction", "students.complaint", "students.satisfactionsurvey"]
-_MONEY = ["students.contract", "students.ledgerentry", "students.payment", "students.refund"]
+_MONEY = ["students.contract", "students.ledgerentry", "students.payment", "students.refund",
+          "students.transfer", "students.retentionattempt"]
 _TEACHING = ["students.course", "students.classgroup", "students.classsession",
-             "students.attendance", "students.examscore"]
+             "students.attendance", "students.examscore", "students.makeup"]
+_NOTICES = ["students.messagelog", "students.channelpreference"]
 
 # role -> {model label: actions}
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -32,9 +34,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view", "add") for m in ["students.interaction"]},
         **{m: ("view",)
            for m in ["students.course", "students.classgroup", "students.classsession"]},
+        **{m: ("view", "add", "change") for m in ["students.attendance", "students.makeup"]},
     },
     Role.COUNSELOR: {
         "auth.user": ("view",),
+        **{m: ("view",) for m in _NOTICES},
         "lifecycle.transition": ("view",),
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT},
         **{m: ("view",) for m in _MONEY + _TEACHING},
@@ -49,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.MANAGER: {
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
+        **{m: ("view",) for m in _NOTICES},
+        "students.contractpolicy": ("view", "change"),
         "auth.user": ("view",),
         "lifecycle.transition": ("view",),
         "lifecycle.lifecyclepolicy": ("view", "change"),
@@ -60,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.HEAD_OFFICE: {
         **{m: ("view", "add", "change", "delete")
            for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
+        **{m: ("view",) for m in _NOTICES},
+        "students.contractpolicy": ("view", "add", "change"),
         "auth.user": ("view", "add", "change"),
         "lifecycle.transition": ("view",),
         "lifecycle.lifecyclepolicy": ("view", "add", "change"),

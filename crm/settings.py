@@ -208,3 +208,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Outbound notices to parents (crm/messaging): one backend for all channels, or one per
+# channel. Development prints to the console; production sets the gateway adapters.
+MESSAGING_BACKEND = env.str("MESSAGING_BACKEND",
+                            default="crm.messaging.backends.console.ConsoleBackend")
+MESSAGING_CHANNEL_BACKENDS = env.dict("MESSAGING_CHANNEL_BACKENDS", default={})
+MESSAGING_SMS_URL = env.str("MESSAGING_SMS_URL", default="")
+MESSAGING_SMS_TOKEN = env.str("MESSAGING_SMS_TOKEN", default="")
+MESSAGING_WECHAT_URL = env.str("MESSAGING_WECHAT_URL", default="")
+MESSAGING_WECHAT_TOKEN = env.str("MESSAGING_WECHAT_TOKEN", default="")
+MESSAGING_WECHAT_TEMPLATES = env.dict("MESSAGING_WECHAT_TEMPLATES", default={})
+MESSAGING_FILE_PATH = env.str("MESSAGING_FILE_PATH", default="")
+MESSAGING_MAX_RETRIES = env.int("MESSAGING_MAX_RETRIES", default=5)
+MESSAGING_RETRY_BACKOFF = env.int("MESSAGING_RETRY_BACKOFF", default=30)

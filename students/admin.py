@@ -1,7 +1,8 @@
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _t
@@ -9,27 +10,45 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin import ScopedAdminMixin
-from crm.permissions import can_merge_records, can_see_money
+from crm.permissions import branch_of, can_merge_records, can_see_money, role_of
+from crm.roles import Role
 from lifecycle.admin import LifecycleStudentAdminMixin, TransitionInline
 from parents.models import GuardianConsent, Guardianship
 
 from .models import (
     Attendance,
+    ChannelPreference,
     ClassGroup,
     ClassSession,
     Complaint,
     Contract,
+    ContractPolicy,
     Course,
     ExamScore,
     Interaction,
     LedgerEntry,
+    MakeUp,
+    MessageLog,
     Payment,
     Refund,
+    RetentionAttempt,
     SatisfactionSurvey,
     Student,
+    Transfer,
 )
 from .selectors import contract_balances, with_figures
-from .services import student_merge
+from .services import (
+    contract_refund_quote,
+    refund_approve,
+    refund_reject,
+    refund_request,
+    retention_close,
+    roll_call_take,
+    student_merge,
+    transfer_approve,
+    transfer_reject,
+    transfer_request,
+)
 
 
 class ConsentRequiredFormSet(BaseInlineFormSet):
@@ -148,6 +167,12 @@ class ClassSessionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("class_group__name", "room")
     date_hierarchy = "date"
     autocomplete_fields = ("class_group", "teacher")
+    actions = ["roll_call_all_present"]
+
+    @admin.action(description=_("Roll call: everyone on the roster present"))
+    def roll_call_all_present(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset, lambda s: roll_call_take(
+            session=s, all_present=True, actor=request.user), _t("Roll call taken"))
 
 
 @admin.register(Attendance)
@@ -206,16 +231,6 @@ class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can_see_money(request.user) and super().has_module_permission(request)
-
-
-@admin.register(Refund)
-class RefundAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    scope_field = "contract__branch"
-    list_display = ("contract", "status", "hours", "amount", "requested_at", "decided_by")
-    list_filter = ("status", "contract__branch")
-    search_fields = ("contract__contract_no", "contract__student__name_zh")
-    autocomplete_fields = ("contract",)
-    readonly_fields = ("decided_by", "decided_at")
 
 
 @admin.register(ExamScore)
@@ -293,3 +308,225 @@ class PaymentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "paid_at"
     autocomplete_fields = ("contract",)
     list_select_related = ("contract", "recorded_by")
+
+
+def _run_each(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Any,
+              call: Any, done: str) -> None:
+    """Run a service per selected row; report refusals (permission, validation) per row."""
+    ok = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            ok += 1
+        except (ValidationError, PermissionDenied) as exc:
+            msgs = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            model_admin.message_user(request, f"{obj}: {'; '.join(msgs)}", messages.ERROR)
+    if ok:
+        model_admin.message_user(request, f"{done}: {ok}", messages.SUCCESS)
+
+
+def _money_roles(request: HttpRequest) -> bool:
+    return role_of(request.user) in {Role.MANAGER, Role.HEAD_OFFICE}
+
+
+class RetentionInline(admin.StackedInline):
+    model = RetentionAttempt
+    extra = 0
+    can_delete = False
+    fields = ("owner", "outcome", "note", "opened_at", "closed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Requests go through refund_request (which opens the save attempt); decisions through
+    refund_approve / refund_reject, which write the ledger."""
+
+    scope_field = "contract__branch"
+    list_display = ("contract", "status", "hours", "amount", "requested_at", "decided_by")
+    list_filter = ("status", "contract__branch")
+    search_fields = ("contract__contract_no", "contract__student__name_zh")
+    autocomplete_fields = ("contract",)
+    inlines = [RetentionInline]
+    actions = ["approve", "reject"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return ("contract", "status", "hours", "amount", "reason", "requested_at",
+                "requested_by", "current_quote", "quote", "decided_by", "decided_at",
+                "decision_note")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("contract", "reason")
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("quote now (branch formula)"))
+    def current_quote(self, obj: Refund) -> str:
+        if obj.status != Refund.Status.REQUESTED:
+            return "-"
+        q = contract_refund_quote(obj.contract)
+        return _t("%(paid)s paid - %(fee)s set-up fee - %(hours)s h x %(price)s = %(amount)s; "
+                  "%(refund)s purchased hours refunded, %(gift)s gifted hours forfeited") % {
+            "paid": q.paid, "fee": q.setup_fee, "hours": q.charged_hours,
+            "price": q.unit_price.quantize(Decimal("0.01")),
+            "amount": q.amount, "refund": q.refund_hours, "gift": q.forfeit_hours}
+
+    def save_model(self, request: HttpRequest, obj: Refund, form: Any, change: bool) -> None:
+        if change:
+            return  # decisions go through the actions
+        try:
+            saved = refund_request(contract=obj.contract, reason=obj.reason, actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            raise ValidationError(getattr(exc, "messages", [str(exc)])) from exc
+        obj.pk = saved.pk
+
+    @admin.action(description=_("Approve the selected refunds (writes the ledger)"))
+    def approve(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset,
+                  lambda r: refund_approve(refund=r, actor=request.user), _t("Approved"))
+
+    @admin.action(description=_("Reject the selected refunds"))
+    def reject(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset,
+                  lambda r: refund_reject(refund=r, actor=request.user), _t("Rejected"))
+
+
+@admin.register(RetentionAttempt)
+class RetentionAttemptAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = "by_student"
+    list_display = ("student", "refund", "owner", "outcome", "opened_at", "closed_at")
+    list_filter = ("outcome", "student__branch")
+    search_fields = ("student__name_zh", "student__name_pinyin", "note")
+    readonly_fields = ("refund", "student", "owner", "outcome", "opened_at", "closed_at")
+    actions = ["mark_saved", "mark_lost"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Saved: the family stays (withdraws the refund)"))
+    def mark_saved(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset, lambda a: retention_close(
+            attempt=a, outcome=RetentionAttempt.Outcome.SAVED, actor=request.user), _t("Saved"))
+
+    @admin.action(description=_("Lost: the refund goes ahead"))
+    def mark_lost(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset, lambda a: retention_close(
+            attempt=a, outcome=RetentionAttempt.Outcome.LOST, actor=request.user), _t("Lost"))
+
+
+@admin.register(Transfer)
+class TransferAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = "source__branch"
+    list_display = ("source", "target_student", "target_course", "status", "hours_out",
+                    "hours_in", "value", "requested_at", "decided_by")
+    list_filter = ("status", "source__branch")
+    search_fields = ("source__contract_no", "target_student__name_zh")
+    autocomplete_fields = ("source", "target_student", "target_course", "target_class_group")
+    actions = ["approve", "reject"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("source", "target_student", "target_course", "target_class_group", "reason")
+        return [f.name for f in Transfer._meta.fields if f.name != "id"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Transfer, form: Any, change: bool) -> None:
+        if change:
+            return
+        saved = transfer_request(source=obj.source, reason=obj.reason, actor=request.user,
+                                 target_student=obj.target_student,
+                                 target_course=obj.target_course,
+                                 target_class_group=obj.target_class_group)
+        obj.pk = saved.pk
+
+    @admin.action(description=_("Approve the selected transfers (writes both ledgers)"))
+    def approve(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset,
+                  lambda t: transfer_approve(transfer=t, actor=request.user), _t("Approved"))
+
+    @admin.action(description=_("Reject the selected transfers"))
+    def reject(self, request: HttpRequest, queryset: Any) -> None:
+        _run_each(self, request, queryset,
+                  lambda t: transfer_reject(transfer=t, actor=request.user), _t("Rejected"))
+
+
+@admin.register(ContractPolicy)
+class ContractPolicyAdmin(SimpleHistoryAdmin):
+    """Managers edit their branch's row, head office every row (including the default)."""
+
+    list_display = ("__str__", "max_prepaid_hours", "max_prepaid_months",
+                    "renewal_threshold_hours", "shortfall", "absence_consumes",
+                    "low_balance_hours", "expiry_grace_days", "refund_setup_fee",
+                    "message_daily_limit", "updated_at")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if role_of(request.user) == Role.HEAD_OFFICE:
+            return qs
+        return qs.filter(branch=branch_of(request.user))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _money_roles(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _money_roles(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _money_roles(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if role_of(request.user) == Role.HEAD_OFFICE:
+            return True
+        return _money_roles(request) and (obj is None or obj.branch == branch_of(request.user))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return role_of(request.user) == Role.HEAD_OFFICE
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        if role_of(request.user) != Role.HEAD_OFFICE and "branch" in form.base_fields:
+            field = form.base_fields["branch"]
+            field.queryset = field.queryset.filter(pk=getattr(branch_of(request.user), "pk",
+                                                              None))
+            field.required = True
+        return form
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MessageLog)
+class MessageLogAdmin(ScopedAdminMixin, _ReadOnlyAdmin):
+    scope = "by_student"
+    list_display = ("created_at", "parent", "student", "channel", "template_code", "status",
+                    "attempts", "sent_at")
+    list_filter = ("status", "channel", "template_code")
+    search_fields = ("student__name_zh", "parent__name", "text")
+    date_hierarchy = "created_at"
+    list_select_related = ("parent", "student")
+
+
+@admin.register(MakeUp)
+class MakeUpAdmin(ScopedAdminMixin, _ReadOnlyAdmin):
+    scope = "by_student"
+    scope_field = "original__student"
+    list_display = ("original", "session", "booked_by", "booked_at")
+
+
+@admin.register(ChannelPreference)
+class ChannelPreferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = "parent_rel"
+    list_display = ("parent", "channel")
+    autocomplete_fields = ("parent",)

@@ -5,20 +5,30 @@ Split by topic; import from `students.models` as usual.
 from .account import Student
 from .contracts import Contract, LedgerEntry, Payment, Refund
 from .engagement import Complaint, Interaction, SatisfactionSurvey
-from .teaching import Attendance, ClassGroup, ClassSession, Course, ExamScore
+from .notices import ChannelPreference, MessageChannel, MessageLog
+from .policies import ContractPolicy
+from .settlements import RetentionAttempt, Transfer
+from .teaching import Attendance, ClassGroup, ClassSession, Course, ExamScore, MakeUp
 
 __all__ = [
     "Attendance",
+    "ChannelPreference",
     "ClassGroup",
     "ClassSession",
     "Complaint",
     "Contract",
+    "ContractPolicy",
     "Course",
     "ExamScore",
     "Interaction",
     "LedgerEntry",
+    "MakeUp",
+    "MessageChannel",
+    "MessageLog",
     "Payment",
     "Refund",
+    "RetentionAttempt",
     "SatisfactionSurvey",
     "Student",
+    "Transfer",
 ]

@@ -18,6 +18,11 @@ class Contract(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
         EXPIRED = "expired", _("Expired")
+        TRANSFERRED = "transferred", _("Transferred out")
+
+    # Statuses that end a contract; `ended_on` is set when one of them is reached.
+    CLOSED = frozenset({Status.COMPLETED, Status.CANCELLED, Status.REFUNDED, Status.EXPIRED,
+                        Status.TRANSFERRED})
 
     contract_no = models.CharField(_("contract number"), max_length=40, unique=True)
     student = models.ForeignKey("students.Student", on_delete=models.PROTECT,
@@ -47,6 +52,9 @@ class Contract(models.Model):
     sales_counselor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                         null=True, blank=True, related_name="+",
                                         verbose_name=_("signed by counselor"))
+    # The day the contract completed, expired, was refunded or transferred; renewal-rate
+    # figures count completions by this month.
+    ended_on = models.DateField(_("ended on"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
@@ -119,6 +127,15 @@ class LedgerEntry(models.Model):
                                    verbose_name=_("attendance"))
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="reversed_by", verbose_name=_("reverses"))
+    refund = models.ForeignKey("students.Refund", on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="ledger_entries",
+                               verbose_name=_("refund"))
+    transfer = models.ForeignKey("students.Transfer", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="ledger_entries",
+                                 verbose_name=_("transfer"))
+    # Branch policy "owe": a lesson consumed beyond the balance; the entry is flagged so
+    # owed hours can be listed and settled. db_default: bulk loaders insert raw rows.
+    is_overdraft = models.BooleanField(_("overdraft"), default=False, db_default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+", verbose_name=_("created by"))
@@ -139,6 +156,12 @@ class LedgerEntry(models.Model):
                                           "consumption, expiry, refunds and transfers out "
                                           "subtract them; a reversal must name its entry."),
             ),
+            # Expiry (nightly job, or gifted hours forfeited at a refund) closes a contract
+            # once: a second run of the job cannot write a second entry.
+            models.UniqueConstraint(fields=["contract"], condition=Q(kind="expired"),
+                                    name="ledger_one_expiry_per_contract",
+                                    violation_error_message=_("This contract's hours have "
+                                                              "already expired.")),
         ]
         indexes = [models.Index(fields=["contract", "kind"])]
 
@@ -200,6 +223,13 @@ class Refund(models.Model):
                                  default=Decimal("0"))
     reason = models.TextField(_("reason"))
     requested_at = models.DateTimeField(_("requested at"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("requested by"))
+    # The branch formula's breakdown as shown before approval (refund_quote), kept with
+    # the decision so the figure can be explained later.
+    quote = models.JSONField(_("quote"), default=dict, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -213,6 +243,10 @@ class Refund(models.Model):
                                    name="refund_not_negative",
                                    violation_error_message=_("Refund hours and amount cannot be "
                                                              "negative.")),
+            models.UniqueConstraint(fields=["contract"], condition=Q(status="requested"),
+                                    name="refund_one_open_request_per_contract",
+                                    violation_error_message=_("A refund of this contract is "
+                                                              "already requested.")),
         ]
 
     def __str__(self) -> str:

@@ -205,3 +205,28 @@ class ExamScore(models.Model):
     @property
     def percent(self) -> float:
         return float(self.score) * 100.0 / float(self.full_marks)
+
+
+class MakeUp(models.Model):
+    """A make-up lesson booked for a leave: original (leave) attendance -> make-up session.
+
+    One make-up per leave (one-to-one); attending the make-up session consumes hours as
+    usual at its roll call.
+    """
+
+    original = models.OneToOneField(Attendance, on_delete=models.CASCADE, related_name="makeup",
+                                    verbose_name=_("leave attendance"))
+    session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="makeups",
+                                verbose_name=_("make-up session"))
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("booked by"))
+    booked_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("make-up lesson")
+        verbose_name_plural = _("make-up lessons")
+        ordering = ["-booked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original.student} → {self.session}"

@@ -1,0 +1,1 @@
+"""Message backends: console, locmem (tests), file, and HTTP adapters for SMS and WeChat."""
