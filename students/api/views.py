@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -49,7 +49,7 @@ from students.models import (
     Student,
 )
 from students.selectors import contract_balances, search_q, with_figures
-from students.services import ConsentInput, attendance_record, contract_create, student_create
+from students.services import ConsentInput, contract_create, roll_call_take, student_create
 
 from . import filters
 from . import serializers as s
@@ -193,21 +193,21 @@ class ClassSessionViewSet(ScopedReadOnlyViewSet):
             seen.add(row["student"])
         if errors:
             raise ValidationError(errors)
-        saved: list[Attendance] = []
-        with transaction.atomic():
-            for i, row in enumerate(rows.validated_data):
-                try:
-                    saved.append(attendance_record(
-                        session=session, student=students[row["student"]],
-                        status=row["status"], note=row["note"], actor=user))
-                except DjangoValidationError as exc:
-                    # attendance_record is atomic: its own savepoint is already undone.
-                    errors[str(i)] = django_to_drf(exc).detail
-            if errors:
-                # All or nothing: one bad row undoes the rows already recorded.
-                transaction.set_rollback(True)
-        if errors:
-            raise ValidationError(errors)
+        # One door for roll call (role check, roster, hours policy, notices after commit):
+        # the service writes every row or none.
+        marks = {row["student"]: row["status"] for row in rows.validated_data}
+        try:
+            roll_call_take(session=session, marks=marks, actor=user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise django_to_drf(exc) from exc
+        notes = {row["student"]: row["note"] for row in rows.validated_data if row["note"]}
+        if notes:
+            for att in session.attendances.filter(student_id__in=notes):
+                att.note = notes[att.student_id]
+                att.save(update_fields=["note"])
+        saved = list(session.attendances.filter(student_id__in=marks).order_by("student_id"))
         return Response(s.AttendanceSerializer(saved, many=True).data)
 
 

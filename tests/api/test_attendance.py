@@ -52,14 +52,29 @@ def test_one_bad_row_saves_nothing_and_names_the_row(roll, manager_a, world):
     assert not Attendance.objects.filter(student=classmate).exists()
 
 
-def test_a_service_error_on_a_later_row_undoes_the_earlier_rows(roll, manager_a):
+def test_a_service_error_on_a_later_row_undoes_the_earlier_rows(roll, manager_a, world):
     session, _student, classmate = roll
-    broke = StudentFactory(branch=session.class_group.branch)  # no contract: no hours
+    from decimal import Decimal
+
+    broke = StudentFactory(branch=session.class_group.branch, name_zh="没课时")
+    ContractFactory(student=broke, course=world["course"], class_group=world["class_group"],
+                    hours_purchased=Decimal("1"))  # on the roster, but 1 h < a 2 h lesson
     res = client_for(manager_a).post(url(session), [
         {"student": classmate.pk, "status": "attended"},
         {"student": broke.pk, "status": "attended"}])
     assert res.status_code == 400
-    assert "1.student" in res.json()["error"]["fields"]
+    assert "没课时" in str(res.json()["error"])
+    assert not Attendance.objects.filter(student=classmate).exists()
+
+
+def test_a_student_not_on_the_roster_refuses_the_whole_roll_call(roll, manager_a):
+    session, _student, classmate = roll
+    stranger = StudentFactory(branch=session.class_group.branch, name_zh="插班生")
+    res = client_for(manager_a).post(url(session), [
+        {"student": classmate.pk, "status": "attended"},
+        {"student": stranger.pk, "status": "attended"}])
+    assert res.status_code == 400
+    assert "插班生" in str(res.json()["error"])
     assert not Attendance.objects.filter(student=classmate).exists()
 
 

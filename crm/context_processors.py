@@ -1,0 +1,53 @@
+"""What every staff page needs to draw the navbar: the role and what it may do.
+
+Computed once per request from `crm.permissions`, so templates never re-derive rules.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from . import permissions
+
+
+def can_register(user: Any) -> bool:
+    """Front desk, counselors, managers and head office register families; teachers don't."""
+    return permissions.role_of(user) is not None and user.has_perms(
+        ["students.add_student", "parents.add_parent"])
+
+
+def can_log_interaction(user: Any) -> bool:
+    return permissions.role_of(user) is not None and user.has_perm("students.add_interaction")
+
+
+def neutral_path(request: HttpRequest) -> str:
+    """The page's address without a language prefix ("/en/students/" -> "/students/").
+
+    The switcher posts it as `next`: set_language runs in the default language, where an
+    /en/ address does not resolve and so would not be translated.
+    """
+    path = request.get_full_path()
+    for code, _name in settings.LANGUAGES:
+        prefix = f"/{code}/"
+        if code != settings.LANGUAGE_CODE and path.startswith(prefix):
+            return "/" + path[len(prefix):]
+    return path
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": {"role": None, "path": neutral_path(request)}}
+    role = permissions.role_of(user)
+    return {
+        "nav": {
+            "path": neutral_path(request),
+            "role": role,
+            "can_register": can_register(user),
+            "can_see_money": permissions.can_see_money(user),
+            "can_see_scores": permissions.can_see_scores(user),
+            "can_see_contact": permissions.can_see_contact(user),
+        }
+    }

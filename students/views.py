@@ -1,0 +1,207 @@
+"""Staff pages on student accounts: the list, the account 360° page, logging contacts and
+booking trial lessons. Rows are always scoped by crm.permissions (another branch's
+student is a 404, not a 403: we do not confirm it exists)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from crm import permissions
+from crm.context_processors import can_log_interaction
+from crm.views import paginate
+from lifecycle.models import RiskState
+from lifecycle.selectors import pattern_of_student, timeline
+from parents.phones import display_phone, mask_phone, mask_text
+from students.models import Attendance, ExamScore, Payment, Refund, Student
+from students.selectors import contract_balances, student_list, with_figures
+
+from .forms import InteractionForm, StudentFilterForm, TrialBookingForm
+
+PAGE_SIZE = 25
+CHART_WEEKS = 12
+
+
+def staff_required(view):
+    """Logged in and holding a staff role; anyone else gets the 403 page."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if permissions.role_of(request.user) is None:
+            raise PermissionDenied(_("Your account has no staff role."))
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def visible_student(user: Any, pk: int) -> Student:
+    qs = permissions.scope_students(
+        user, Student.objects.select_related("branch", "counselor", "source"))
+    return get_object_or_404(qs, pk=pk)
+
+
+@staff_required
+def student_list_view(request: HttpRequest) -> HttpResponse:
+    """Students in the user's scope with hours left and attendance (fixed query count)."""
+    form = StudentFilterForm(request.GET or None)
+    q = period = ""
+    if form.is_valid():
+        q, period = form.cleaned_data["q"], form.cleaned_data["period"]
+    qs = with_figures(student_list(user=request.user, search=q, period=period or None),
+                      since=timezone.localdate() - dt.timedelta(weeks=CHART_WEEKS))
+    page = paginate(request, qs.order_by("name_pinyin", "id"), PAGE_SIZE)
+    return render(request, "students/student_list.html", {"form": form, "page": page})
+
+
+def _weekly_attendance(student: Student, today: dt.date) -> dict[str, Any]:
+    """Present / late / leave / absent per week for the last CHART_WEEKS weeks (one query)."""
+    first = today - dt.timedelta(weeks=CHART_WEEKS - 1)
+    first -= dt.timedelta(days=first.weekday())  # the Monday of that week
+    rows = (Attendance.objects.filter(student=student, date__gte=first).order_by()
+            .annotate(week=TruncWeek("date")).values("week")
+            .annotate(attended=Count("pk", filter=Q(status=Attendance.Status.ATTENDED)),
+                      late=Count("pk", filter=Q(status=Attendance.Status.LATE)),
+                      leave=Count("pk", filter=Q(status=Attendance.Status.LEAVE)),
+                      absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT))))
+    by_week = {}
+    for row in rows:
+        week = row["week"]
+        by_week[week.date() if isinstance(week, dt.datetime) else week] = row
+    weeks = [first + dt.timedelta(weeks=i) for i in range(CHART_WEEKS)]
+    series = {k: [by_week.get(w, {}).get(k, 0) for w in weeks]
+              for k in ("attended", "late", "leave", "absent")}
+    present = sum(series["attended"]) + sum(series["late"])
+    counted = present + sum(series["absent"])
+    return {
+        "labels": [formats.date_format(w, "m-d") for w in weeks],
+        "datasets": [
+            {"key": "attended", "label": _("Attended"), "data": series["attended"]},
+            {"key": "late", "label": _("Late"), "data": series["late"]},
+            {"key": "leave", "label": _("On leave"), "data": series["leave"]},
+            {"key": "absent", "label": _("Absent"), "data": series["absent"]},
+        ],
+        "rate": (present / counted) if counted else None,
+        "total": counted + sum(series["leave"]),
+    }
+
+
+def _exam_trend(scores: list[ExamScore]) -> dict[str, Any]:
+    """Percent of full marks per subject over time, oldest first (for a line chart)."""
+    dates = sorted({s.exam_date for s in scores})
+    per_subject: dict[str, dict[dt.date, float]] = defaultdict(dict)
+    names: dict[str, str] = {}
+    for s in scores:
+        per_subject[s.subject][s.exam_date] = round(s.percent, 1)
+        names[s.subject] = s.get_subject_display()
+    return {
+        "labels": [d.isoformat() for d in dates],
+        "datasets": [{"label": names[subj], "data": [points.get(d) for d in dates]}
+                     for subj, points in sorted(per_subject.items())],
+    }
+
+
+def _guardians(student: Student, user: Any) -> list[dict[str, Any]]:
+    """Guardians with contacts shown in full or masked (teachers) — crm.permissions decides."""
+    full = permissions.can_see_contact(user)
+    out = []
+    for g in student.guardianships.select_related("parent").order_by("-is_primary_contact",
+                                                                     "id"):
+        p = g.parent
+        out.append({
+            "g": g, "parent": p,
+            "phone": display_phone(p.phone) if full else mask_phone(p.phone),
+            "wechat": p.wechat_id if full else mask_text(p.wechat_id),
+        })
+    return out
+
+
+def _contracts(student: Student, user: Any) -> list[Any]:
+    qs = contract_balances(student.contracts.select_related("course", "class_group"))
+    if permissions.can_see_money(user):
+        money = DecimalField(max_digits=12, decimal_places=2)
+        paid = (Payment.objects.filter(contract=OuterRef("pk")).order_by().values("contract")
+                .annotate(t=Sum("amount")).values("t"))
+        qs = qs.annotate(paid=Coalesce(Subquery(paid, output_field=money),
+                                       Value(Decimal("0")), output_field=money))
+    return list(qs.order_by("-signed_on", "-id"))
+
+
+@staff_required
+def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account 360° page: student and guardians, period and timeline, hours, charts,
+    contacts, complaints and surveys. Money only for can_see_money, scores only for
+    can_see_scores, contacts masked unless can_see_contact."""
+    user = request.user
+    student = visible_student(user, pk)
+    today = timezone.localdate()
+    contracts = _contracts(student, user)
+    scores = list(student.exam_scores.order_by("exam_date", "id")[:60])
+    context = {
+        "student": student,
+        "guardians": _guardians(student, user),
+        "consents": list(student.consents.order_by("-given_at")),
+        "contracts": contracts,
+        "remaining_hours": sum((c.balance for c in contracts), Decimal("0")),
+        "attendance": _weekly_attendance(student, today),
+        "exam_trend": _exam_trend(scores),
+        "latest_scores": list(reversed(scores[-8:])),
+        "interactions": list(student.interactions.select_related("parent", "staff")[:20]),
+        "complaints": list(student.complaints.select_related("parent", "owner")[:20]),
+        "surveys": list(student.surveys.select_related("parent")[:10]),
+        "timeline": list(timeline(student)[:50]),
+        "pattern": pattern_of_student(student),
+        "can_log": can_log_interaction(user),
+    }
+    context["charts"] = {"attendance": context["attendance"], "exams": context["exam_trend"]}
+    if permissions.can_see_money(user):
+        context["refunds"] = list(Refund.objects.filter(contract__student=student)
+                                  .select_related("contract"))
+    if permissions.can_see_scores(user):
+        context["risk"] = RiskState.objects.filter(student=student).first()
+    return render(request, "students/student_detail.html", context)
+
+
+def _interaction_allowed(request: HttpRequest) -> None:
+    if not can_log_interaction(request.user):
+        raise PermissionDenied(_("Your role cannot log contacts."))
+
+
+@staff_required
+def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a visit or call with the student or one parent."""
+    student = visible_student(request.user, pk)
+    _interaction_allowed(request)
+    form = InteractionForm(request.POST or None, student=student)
+    if request.method == "POST" and form.is_valid():
+        form.instance.staff = request.user
+        form.save()
+        messages.success(request, _("Contact with %(name)s logged.") % {"name": student})
+        return redirect("students:detail", pk=student.pk)
+    return render(request, "students/interaction_form.html", {"student": student, "form": form})
+
+
+@staff_required
+def trial_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book a trial lesson; recorded as an interaction with the trial date as follow-up."""
+    student = visible_student(request.user, pk)
+    _interaction_allowed(request)
+    form = TrialBookingForm(request.POST or None, student=student)
+    if request.method == "POST" and form.is_valid():
+        form.save(actor=request.user)
+        messages.success(request, _("Trial lesson for %(name)s booked on %(date)s.") % {
+            "name": student, "date": formats.date_format(form.cleaned_data["trial_date"])})
+        return redirect("students:detail", pk=student.pk)
+    return render(request, "students/trial_form.html", {"student": student, "form": form})
