@@ -13,10 +13,9 @@ fi
 
 export DEBUG=${DEBUG:-true}
 .venv/bin/python manage.py migrate --noinput
-if ! .venv/bin/python manage.py seed_demo --if-empty --students "${DEMO_STUDENTS:-300}"; then
-  echo "seed_demo failed" >&2
-  exit 1
-fi
+.venv/bin/python manage.py seed_demo --if-empty --students "${DEMO_STUDENTS:-300}"
+# Apply the lifecycle rules once so timelines and at-risk flags reflect the demo facts.
+.venv/bin/python manage.py scan_lifecycle
 echo
 echo "Open http://127.0.0.1:${PORT:-8000}/ and log in with one of the accounts above."
 exec .venv/bin/python manage.py runserver "127.0.0.1:${PORT:-8000}"
