@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.http import HttpRequest, HttpResponse
@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 
 from crm import permissions
 from crm.context_processors import can_log_interaction
+from crm.roles import Role
 from crm.views import paginate
 from lifecycle.models import RiskState
 from lifecycle.selectors import pattern_of_student, timeline
 from parents.phones import display_phone, mask_phone, mask_text
-from students.models import Attendance, ExamScore, Payment, Refund, Student
+from students.models import Attendance, ClassSession, ExamScore, Payment, Refund, Student
 from students.selectors import contract_balances, student_list, with_figures
+from students.services import roll_call_take, session_roster
 
 from .forms import InteractionForm, StudentFilterForm, TrialBookingForm
 
@@ -205,3 +207,79 @@ def trial_book(request: HttpRequest, pk: int) -> HttpResponse:
             "name": student, "date": formats.date_format(form.cleaned_data["trial_date"])})
         return redirect("students:detail", pk=student.pk)
     return render(request, "students/trial_form.html", {"student": student, "form": form})
+
+
+# --- roll call (课消) ----------------------------------------------------------------------
+
+ROLL_CALL_ROLES = frozenset({Role.TEACHER, Role.FRONT_DESK, Role.MANAGER, Role.HEAD_OFFICE})
+
+
+def _sessions_for(user: Any) -> Any:
+    """Lessons whose roll call this user may take: a teacher's own classes, a branch's
+    lessons for its front desk and manager, everything for head office."""
+    qs = ClassSession.objects.select_related("class_group__course", "class_group__branch",
+                                             "teacher")
+    role = permissions.role_of(user)
+    if role == Role.HEAD_OFFICE:
+        return qs
+    qs = qs.filter(class_group__branch=permissions.branch_of(user))
+    if role == Role.TEACHER:
+        return qs.filter(Q(class_group__teacher=user) | Q(teacher=user))
+    return qs
+
+
+def _roll_call_allowed(request: HttpRequest) -> None:
+    if permissions.role_of(request.user) not in ROLL_CALL_ROLES:
+        raise PermissionDenied(_("Only teachers, front desk, managers and head office take "
+                                 "roll call."))
+
+
+@staff_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    """The lessons of a day (today by default) with how many were marked, for roll call."""
+    _roll_call_allowed(request)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    sessions = (_sessions_for(request.user).filter(date=day)
+                .annotate(marked=Count("attendances")).order_by("start_time", "id"))
+    return render(request, "students/session_list.html", {
+        "day": day, "sessions": sessions,
+        "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    })
+
+
+@staff_required
+def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take or correct a whole lesson's roll call in one screen (one transaction).
+
+    Writes go through students.services.roll_call_take: it checks the role, the roster
+    and the hours policy, reverses corrected entries and notifies parents after commit.
+    """
+    _roll_call_allowed(request)
+    session = get_object_or_404(_sessions_for(request.user), pk=pk)
+    recorded = dict(session.attendances.values_list("student_id", "status"))
+    roster = {s.pk: s for s in session_roster(session)}
+    extra = Student.objects.filter(pk__in=set(recorded) - set(roster))
+    students = sorted([*roster.values(), *extra], key=lambda s: (s.name_pinyin, s.pk))
+    if request.method == "POST":
+        all_present = "all_present" in request.POST
+        marks = {s.pk: request.POST[f"status_{s.pk}"] for s in students
+                 if request.POST.get(f"status_{s.pk}") and not all_present}
+        try:
+            result = roll_call_take(session=session, marks=marks, all_present=all_present,
+                                    actor=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Roll call saved: %(n)d students.")
+                             % {"n": len(result.attendances)})
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            return redirect("students:roll_call", pk=session.pk)
+    rows = [{"student": s, "status": recorded.get(s.pk, "")} for s in students]
+    return render(request, "students/roll_call.html", {
+        "session": session, "rows": rows, "statuses": Attendance.Status.choices,
+    })

@@ -273,6 +273,10 @@ def roll_call_take(*, session: ClassSession, marks: dict[int, str] | None = None
     changes: list[tuple[Attendance, str | None, LedgerEntry | None]] = []
     for student_id in sorted(wanted):  # a fixed order: no lock-order deadlocks
         student = students[student_id]
+        if before.get(student_id) == wanted[student_id]:
+            # Unchanged mark: re-saving would only add a reversal and a new consumption.
+            result.attendances.append(session.attendances.get(student_id=student_id))
+            continue
         try:
             with transaction.atomic():
                 att, entry = _record(session=session, student=student,
