@@ -44,5 +44,6 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("families/", parents.FamilyRegisterView.as_view(), name="family-register"),
     path("", include("lifecycle.api.urls")),
+    path("", include("dataio.api.urls")),
     path("", include(router.urls)),
 ]

@@ -36,6 +36,18 @@ def neutral_path(request: HttpRequest) -> str:
     return path
 
 
+def can_import(user: Any) -> bool:
+    from dataio.services import can_import as allowed
+
+    return allowed(user)
+
+
+def can_export(user: Any) -> bool:
+    from dataio.exports import can_export as allowed
+
+    return allowed(user)
+
+
 def nav(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -49,5 +61,7 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             "can_see_money": permissions.can_see_money(user),
             "can_see_scores": permissions.can_see_scores(user),
             "can_see_contact": permissions.can_see_contact(user),
+            "can_import": can_import(user),
+            "can_export": can_export(user),
         }
     }

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "parents",
     "lifecycle",
     "marketing",
+    "dataio",
 ]
 
 MIDDLEWARE = [

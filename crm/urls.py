@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("students/", include("students.urls")),
     path("families/", include("parents.urls")),
+    path("data/", include("dataio.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

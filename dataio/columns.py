@@ -1,0 +1,201 @@
+"""Column specifications per import kind, and the header aliases that map a file's
+headers (Chinese or English, as staff type them) onto them.
+
+A spec is the single description of a kind's columns: the template download, the
+header matching and the students export (so export -> import round-trips) all read it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .models import ImportKind
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    zh: str  # the template's Chinese header
+    en: str  # the template's English header
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    help: str | Promise = ""
+    # Required only in one layout (students: parent1_* in the wide layout, parent_* in long).
+    layout: str = ""
+    all_aliases: frozenset[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        names = {self.key, self.zh, self.en, *self.aliases}
+        object.__setattr__(self, "all_aliases", frozenset(norm_header(n) for n in names))
+
+
+_PAREN = re.compile(r"[（(][^）)]*[）)]")
+
+
+def norm_header(text: str) -> str:
+    """'Parent 1 name', 'parent1_name' and '家长1姓名（必填）' compare equal to their key."""
+    text = _PAREN.sub("", str(text or "")).strip().lower()
+    return re.sub(r"[\s_\-*:：.]+", "", text)
+
+
+def _parent_cols(slot: str, layout: str) -> list[Col]:
+    n = slot or ""
+    zh_n = n
+    key = f"parent{n}" if n else "parent"
+    zh_prefix = f"家长{zh_n}"
+    extra_name = ("家长", "父母姓名", "联系人", "监护人", "监护人姓名") if not n else (
+        f"家长{n}", f"监护人{n}", f"联系人{n}")
+    extra_phone = ("家长手机", "手机", "手机号", "电话", "联系电话", "联系方式", "家长手机号",
+                   "mobile", "phone") if not n else (f"家长{n}手机", f"家长{n}手机号",
+                                                       f"联系人{n}电话", f"监护人{n}电话")
+    return [
+        Col(f"{key}_name", f"{zh_prefix}姓名", f"{key}_name", aliases=extra_name,
+            required=(n in ("", "1")), layout=layout),
+        Col(f"{key}_phone", f"{zh_prefix}电话", f"{key}_phone", aliases=extra_phone,
+            required=(n in ("", "1")), layout=layout),
+        Col(f"{key}_relation", f"{zh_prefix}关系", f"{key}_relation",
+            aliases=(f"与学员关系{n}", f"{zh_prefix}身份"),
+            help=_("mother/father/grandparent/other, or 妈妈/爸爸/奶奶..."), layout=layout),
+    ]
+
+
+STUDENT_BASE = [
+    Col("branch", "校区", "branch", aliases=("分部", "校区代码", "branch_code", "campus")),
+    Col("name_zh", "学员姓名", "student_name", required=True,
+        aliases=("姓名", "学生姓名", "学员", "学生", "孩子姓名", "name", "name_zh")),
+    Col("name_en", "英文名", "english_name", aliases=("name_en",)),
+    Col("gender", "性别", "gender", help=_("男/女 or M/F")),
+    Col("birth_date", "出生日期", "birth_date", aliases=("生日", "出生年月日", "birthday", "dob")),
+    Col("grade", "年级", "grade", required=True,
+        help=_("e.g. 高一, 高1, S1, Senior 1, 初二, 小学三年级")),
+    Col("school", "学校", "school", aliases=("就读学校", "在读学校")),
+    Col("consent", "监护人同意", "guardian_consent",
+        aliases=("家长同意", "同意", "consent"),
+        help=_("Under-14s: 是/yes when a guardian agreed to the processing of the "
+               "child's data")),
+    Col("consent_method", "同意方式", "consent_method",
+        help=_("纸质/电子签名/录音电话 or paper/esign/recorded_call")),
+]
+
+STUDENT_WIDE = [*STUDENT_BASE, *_parent_cols("1", "wide"), *_parent_cols("2", "wide")]
+STUDENT_LONG = [*STUDENT_BASE, *_parent_cols("", "long")]
+
+# Columns that name an existing student in the other kinds.
+STUDENT_REF = [
+    Col("name_zh", "学员姓名", "student_name", required=True,
+        aliases=("姓名", "学生姓名", "学员", "学生", "name")),
+    Col("parent_phone", "家长电话", "parent_phone", required=True,
+        aliases=("家长手机", "手机", "手机号", "电话", "联系电话", "parent1_phone", "家长1电话",
+                 "phone")),
+]
+
+CONTRACT_COLS = [
+    Col("contract_no", "合同编号", "contract_no", required=True,
+        aliases=("合同号", "合同", "contract", "contract_number")),
+    *STUDENT_REF,
+    Col("course", "课程", "course", required=True, aliases=("课程代码", "课程名称", "course_code")),
+    Col("hours_purchased", "购买课时", "hours_purchased", required=True,
+        aliases=("课时", "总课时", "hours")),
+    Col("hours_gifted", "赠送课时", "hours_gifted", aliases=("赠课", "gift_hours")),
+    Col("hours_remaining", "剩余课时", "hours_remaining", aliases=("剩余", "remaining_hours",
+                                                                 "balance")),
+    Col("list_price", "金额", "amount", required=True,
+        aliases=("合同金额", "价格", "标价", "price", "list_price")),
+    Col("discount", "优惠", "discount", aliases=("折扣", "优惠金额")),
+    Col("signed_on", "签约日期", "signed_on", required=True, aliases=("签约时间", "日期", "date")),
+    Col("valid_from", "生效日期", "valid_from", aliases=("开始日期", "起始日期")),
+    Col("valid_until", "有效期至", "valid_until", required=True,
+        aliases=("到期日期", "截止日期", "有效期", "expires")),
+]
+
+ATTENDANCE_COLS = [
+    Col("class_group", "班级", "class", required=True, aliases=("班级名称", "class_group")),
+    Col("date", "日期", "date", required=True, aliases=("上课日期", "lesson_date")),
+    Col("start_time", "开始时间", "start_time", required=True,
+        aliases=("上课时间", "时间", "time")),
+    Col("end_time", "结束时间", "end_time", aliases=("下课时间",)),
+    *STUDENT_REF,
+    Col("status", "出勤", "status", required=True,
+        aliases=("出勤情况", "考勤", "状态", "attendance"),
+        help=_("出勤/迟到/请假/缺勤 or attended/late/leave/absent")),
+    Col("note", "备注", "note", aliases=("说明",)),
+]
+
+PAYMENT_COLS = [
+    Col("contract_no", "合同编号", "contract_no", required=True, aliases=("合同号", "contract")),
+    Col("amount", "金额", "amount", required=True, aliases=("支付金额", "付款金额", "实收")),
+    Col("method", "支付方式", "method", required=True, aliases=("付款方式", "方式"),
+        help=_("微信/支付宝/银行卡/转账/现金 or wechat/alipay/card/transfer/cash")),
+    Col("paid_at", "支付日期", "paid_at", required=True,
+        aliases=("付款日期", "日期", "支付时间", "date")),
+    Col("reference", "流水号", "reference", aliases=("交易号", "交易流水号", "订单号", "ref")),
+    Col("note", "备注", "note"),
+]
+
+EXAM_COLS = [
+    *STUDENT_REF,
+    Col("exam_name", "考试", "exam", required=True, aliases=("考试名称", "exam_name")),
+    Col("subject", "科目", "subject", required=True, aliases=("学科",)),
+    Col("score", "分数", "score", required=True, aliases=("成绩", "得分")),
+    Col("full_marks", "满分", "full_marks", aliases=("总分",)),
+    Col("exam_date", "日期", "date", required=True, aliases=("考试日期", "exam_date")),
+    Col("exam_kind", "类型", "exam_kind", aliases=("考试类型", "kind"),
+        help=_("月考/期中/期末/模考/中考/高考")),
+]
+
+SPECS: dict[str, list[Col]] = {
+    ImportKind.STUDENTS: STUDENT_WIDE,
+    ImportKind.CONTRACTS: CONTRACT_COLS,
+    ImportKind.ATTENDANCE: ATTENDANCE_COLS,
+    ImportKind.PAYMENTS: PAYMENT_COLS,
+    ImportKind.EXAMS: EXAM_COLS,
+}
+
+
+@dataclass
+class HeaderMap:
+    """Which file column (index, as written) holds each key; unknown headers are ignored."""
+
+    index: dict[str, int]
+    written: dict[str, str]  # key -> the header as written in the file (for messages)
+    layout: str = ""
+    unknown: list[str] = field(default_factory=list)
+
+
+def map_headers(kind: str, headers: list[str]) -> HeaderMap:
+    """Match the file's header row to a kind's columns.
+
+    Students come in two layouts: one row per student with parent1_*/parent2_* columns
+    ("wide"), or one row per parent-student pair with parent_* columns ("long"). A file
+    with any numbered parent column is wide.
+    """
+    normed = [norm_header(h) for h in headers]
+    cols = SPECS[kind]
+    layout = ""
+    if kind == ImportKind.STUDENTS:
+        wide_keys = {a for c in STUDENT_WIDE if c.layout == "wide" for a in c.all_aliases}
+        layout = "wide" if any(n in wide_keys for n in normed) else "long"
+        cols = STUDENT_WIDE if layout == "wide" else STUDENT_LONG
+    index: dict[str, int] = {}
+    written: dict[str, str] = {}
+    unknown: list[str] = []
+    for i, n in enumerate(normed):
+        if not n:
+            continue
+        for col in cols:
+            if n in col.all_aliases and col.key not in index:
+                index[col.key] = i
+                written[col.key] = str(headers[i]).strip()
+                break
+        else:
+            unknown.append(str(headers[i]))
+    return HeaderMap(index=index, written=written, layout=layout, unknown=unknown)
+
+
+def columns_for(kind: str, layout: str = "") -> list[Col]:
+    if kind == ImportKind.STUDENTS and layout == "long":
+        return STUDENT_LONG
+    return SPECS[kind]

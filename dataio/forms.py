@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Branch
+from crm.permissions import scope_branches, sees_all_branches
+from lifecycle.periods import Period
+from students.choices import Grade
+
+from .exports import exports_for
+from .models import ImportKind
+from .services import import_kinds_for
+
+
+def _bootstrap(form: forms.Form) -> None:
+    for field in form.fields.values():
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        field.widget.attrs.setdefault("class", css)
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What to import"))
+    file = forms.FileField(label=_("File (.xlsx or .csv)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
+    branch = forms.ModelChoiceField(label=_("Default branch"), queryset=Branch.objects.none(),
+                                    required=False,
+                                    help_text=_("For rows without a branch column."))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        kinds = import_kinds_for(user)
+        self.fields["kind"].choices = [(k, ImportKind(k).label) for k in kinds]
+        if sees_all_branches(user):
+            self.fields["branch"].queryset = scope_branches(user, Branch.objects.all())
+        else:
+            del self.fields["branch"]
+        _bootstrap(self)
+
+
+class ExportForm(forms.Form):
+    list = forms.ChoiceField(label=_("List"))
+    branch = forms.ModelChoiceField(label=_("Branch"), queryset=Branch.objects.none(),
+                                    required=False)
+    grade = forms.ChoiceField(label=_("Grade"), required=False,
+                              choices=[("", _("All grades")), *Grade.choices])
+    period = forms.ChoiceField(label=_("Lifecycle period"), required=False,
+                               choices=[("", _("All periods")), *Period.choices])
+    format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (.xlsx)"),
+                                                            ("csv", "CSV")], initial="xlsx")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["list"].choices = [(s.name, s.label) for s in exports_for(user)]
+        self.fields["branch"].queryset = scope_branches(user, Branch.objects.all())
+        _bootstrap(self)
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        branch = data.get("branch")
+        return {"branch": branch.pk if branch else None, "grade": data.get("grade", ""),
+                "period": data.get("period", "")}

@@ -1,0 +1,252 @@
+"""Cell parsers: tolerant of how staff type things (高一, 高1, S1, Senior 1; 2010/5/1,
+2010年5月1日; 男/女), strict about what is wrong. Each raises CellError with a reason
+in the user's language; the importer adds the row and the column.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from students.choices import Gender, Grade, Subject
+
+from .readers import Cell
+
+
+class CellError(ValueError):
+    """A cell's value is wrong: `reason` is shown to the user next to row and column."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+              "十": 10, "十一": 11, "十二": 12}
+
+
+def _grade_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    cn = {v: k for k, v in _CN_DIGITS.items()}
+    for n in range(1, 7):
+        code = f"P{n}"
+        for form in (code, f"primary{n}", f"grade{n}", f"g{n}", f"小学{cn[n]}年级", f"小{cn[n]}",
+                     f"小学{n}年级", f"小{n}", f"{cn[n]}年级", f"{n}年级"):
+            table[form.lower()] = code
+    for n in range(1, 4):
+        for code, zh, en, year in ((f"J{n}", "初", "junior", 6 + n), (f"S{n}", "高", "senior",
+                                                                       9 + n)):
+            for form in (code, f"{en}{n}", f"{zh}{cn[n]}", f"{zh}{n}", f"{zh}中{cn[n]}年级",
+                         f"{zh}中{n}年级", f"grade{year}", f"g{year}", f"{cn[year]}年级",
+                         f"{year}年级"):
+                table[form.lower()] = code
+    return table
+
+
+_GRADES = _grade_table()
+
+
+def grade(value: Cell) -> str:
+    raw = text(value)
+    key = re.sub(r"[\s_\-.]+", "", raw).lower()
+    if not key:
+        raise CellError(_("Enter the grade."))
+    code = _GRADES.get(key)
+    if code is None:
+        raise CellError(_("Unknown grade “%(value)s” (use e.g. 高一, S1, Senior 1, 初二, "
+                          "小学三年级).") % {"value": raw})
+    return code
+
+
+_DATE_FORMS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S",
+               "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
+
+
+def date(value: Cell, *, not_future: bool = False) -> dt.date | None:
+    """A date, or None for an empty cell; `not_future` refuses days after today."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        raw = text(value)
+        day = None
+        for form in _DATE_FORMS:
+            try:
+                day = dt.datetime.strptime(raw, form).date()  # noqa: DTZ007 (a plain day)
+                break
+            except ValueError:
+                continue
+        if day is None:
+            raise CellError(_("“%(value)s” is not a date (use 2024-09-01).") % {"value": raw})
+    if not_future and day > timezone.localdate():
+        raise CellError(_("The date %(date)s is in the future.") % {"date": day.isoformat()})
+    return day
+
+
+def time(value: Cell) -> dt.time | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value
+    raw = text(value).replace("：", ":")
+    for form in ("%H:%M", "%H:%M:%S", "%H点", "%H.%M"):
+        try:
+            return dt.datetime.strptime(raw, form).time()  # noqa: DTZ007
+        except ValueError:
+            continue
+    raise CellError(_("“%(value)s” is not a time of day (use 18:30).") % {"value": raw})
+
+
+def decimal(value: Cell, *, required: bool = True, minimum: Decimal | None = None
+            ) -> Decimal | None:
+    raw = text(value).replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")
+    if not raw:
+        if required:
+            raise CellError(_("This value is required."))
+        return None
+    try:
+        number = Decimal(raw)
+    except InvalidOperation as exc:
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text(value)}) from exc
+    if not number.is_finite():
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text(value)})
+    if minimum is not None and number < minimum:
+        raise CellError(_("%(value)s is below the minimum of %(min)s.")
+                        % {"value": number, "min": minimum})
+    return number
+
+
+def _choice(value: Cell, table: dict[str, str], what: Any) -> str:
+    raw = text(value)
+    key = raw.lower().replace(" ", "").replace("_", "")
+    if key in table:
+        return table[key]
+    raise CellError(_("Unknown %(what)s “%(value)s”.") % {"what": what, "value": raw})
+
+
+_GENDERS = {"男": Gender.MALE, "m": Gender.MALE, "male": Gender.MALE, "boy": Gender.MALE,
+            "女": Gender.FEMALE, "f": Gender.FEMALE, "female": Gender.FEMALE,
+            "girl": Gender.FEMALE, "": Gender.UNKNOWN, "u": Gender.UNKNOWN,
+            "未知": Gender.UNKNOWN, "不详": Gender.UNKNOWN}
+
+
+def gender(value: Cell) -> str:
+    return _choice(value, _GENDERS, _lazy("gender"))
+
+
+_RELATIONS = {
+    **dict.fromkeys(["mother", "mom", "mum", "母亲", "妈妈", "母", "妈"], "mother"),
+    **dict.fromkeys(["father", "dad", "父亲", "爸爸", "父", "爸"], "father"),
+    **dict.fromkeys(["grandparent", "grandmother", "grandfather", "爷爷", "奶奶", "外公",
+                     "外婆", "姥姥", "姥爷", "祖父", "祖母", "外祖父", "外祖母", "祖父母"],
+                    "grandparent"),
+    **dict.fromkeys(["other", "guardian", "其他", "其它", "监护人", "亲属"], "other"),
+}
+
+
+def relation(value: Cell, default: str = "mother") -> str:
+    if not text(value):
+        return default
+    return _choice(value, _RELATIONS, _lazy("relation"))
+
+
+_YES = {"是", "同意", "已同意", "有", "y", "yes", "true", "1", "√", "✓", "ok"}
+_NO = {"否", "不同意", "无", "n", "no", "false", "0", ""}
+
+
+def yes_no(value: Cell) -> bool:
+    raw = text(value).lower()
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise CellError(_("Answer yes or no (是/否), not “%(value)s”.") % {"value": text(value)})
+
+
+_CONSENT_METHODS = {
+    **dict.fromkeys(["paper", "纸质", "纸质签字", "签字", "书面", "纸质同意书"], "paper"),
+    **dict.fromkeys(["esign", "电子签名", "电子签", "电子", "线上"], "esign"),
+    **dict.fromkeys(["recordedcall", "录音电话", "电话录音", "电话"], "recorded_call"),
+}
+
+
+def consent_method(value: Cell) -> str:
+    return _choice(value, _CONSENT_METHODS, _lazy("consent method"))
+
+
+_SUBJECTS = {
+    **{s.value: s.value for s in Subject},
+    **dict.fromkeys(["语文"], "chinese"), **dict.fromkeys(["数学", "maths"], "math"),
+    **dict.fromkeys(["英语", "外语"], "english"), **dict.fromkeys(["物理"], "physics"),
+    **dict.fromkeys(["化学"], "chemistry"), **dict.fromkeys(["生物"], "biology"),
+    **dict.fromkeys(["历史"], "history"), **dict.fromkeys(["地理"], "geography"),
+    **dict.fromkeys(["政治", "道德与法治"], "politics"), **dict.fromkeys(["其他"], "other"),
+}
+
+
+def subject(value: Cell) -> str:
+    return _choice(value, _SUBJECTS, _lazy("subject"))
+
+
+_ATTENDANCE = {
+    **dict.fromkeys(["attended", "present", "出勤", "到课", "已到", "到", "正常", "√"],
+                    "attended"),
+    **dict.fromkeys(["late", "迟到"], "late"),
+    **dict.fromkeys(["leave", "请假", "假"], "leave"),
+    **dict.fromkeys(["absent", "缺勤", "缺课", "旷课", "未到", "×"], "absent"),
+}
+
+
+def attendance_status(value: Cell) -> str:
+    return _choice(value, _ATTENDANCE, _lazy("attendance status"))
+
+
+_PAY_METHODS = {
+    **dict.fromkeys(["wechat", "微信", "微信支付"], "wechat"),
+    **dict.fromkeys(["alipay", "支付宝"], "alipay"),
+    **dict.fromkeys(["card", "银行卡", "刷卡", "pos"], "card"),
+    **dict.fromkeys(["transfer", "转账", "银行转账", "对公转账"], "transfer"),
+    **dict.fromkeys(["cash", "现金"], "cash"),
+}
+
+
+def pay_method(value: Cell) -> str:
+    return _choice(value, _PAY_METHODS, _lazy("payment method"))
+
+
+_EXAM_KINDS = {
+    **dict.fromkeys(["quiz", "月考", "周测", "测验", "小测", ""], "quiz"),
+    **dict.fromkeys(["midterm", "期中", "期中考试"], "midterm"),
+    **dict.fromkeys(["final", "期末", "期末考试"], "final"),
+    **dict.fromkeys(["mock", "模考", "模拟考", "一模", "二模", "三模"], "mock"),
+    **dict.fromkeys(["zhongkao", "中考"], "zhongkao"),
+    **dict.fromkeys(["gaokao", "高考"], "gaokao"),
+}
+
+
+def exam_kind(value: Cell) -> str:
+    return _choice(value, _EXAM_KINDS, _lazy("exam type"))
+
+
+def grade_label(code: str) -> str:
+    return str(Grade(code).label) if code in Grade.values else code

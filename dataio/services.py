@@ -1,0 +1,253 @@
+"""Import jobs: upload -> dry run -> confirm -> import, and who may do which.
+
+**All or nothing per file.** A confirmed import runs in ONE database transaction: the
+file is checked again against the database as it is at that moment (another user may
+have registered a phone since the dry run) and, if any row now fails, nothing at all
+is written and the job reports the rows at fault. We chose this over per-row imports
+because it is the simplest to reason about: a file is either in or out, and a re-run
+of a fixed file never meets half of itself (natural keys make re-imports match
+instead of duplicating anyway).
+
+Progress during that transaction cannot be seen through it, so on PostgreSQL it is
+written through a second, autocommit connection (see `_Progress`).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crm.models import Branch
+from crm.permissions import branch_of, role_of, sees_all_branches
+from crm.roles import Role
+from crm.services import audit
+
+from .importers import Context, Plan, importer_for
+from .models import MAX_PREVIEW_ROWS, MAX_STORED_ERRORS, ImportJob, ImportKind
+from .readers import Sheet, read_file
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+# ----------------------------------------------------------------------- permissions
+def import_kinds_for(user: Any) -> list[str]:
+    """Front desk imports families only; managers and head office every kind."""
+    role = role_of(user)
+    if role in {Role.MANAGER, Role.HEAD_OFFICE}:
+        return list(ImportKind.values)
+    if role == Role.FRONT_DESK:
+        return [ImportKind.STUDENTS]
+    return []
+
+
+def can_import(user: Any, kind: str | None = None) -> bool:
+    kinds = import_kinds_for(user)
+    return bool(kinds) if kind is None else kind in kinds
+
+
+def _require(user: Any, kind: str) -> None:
+    if not can_import(user, kind):
+        raise PermissionDenied(_("Your role may not import this kind of data."))
+
+
+# --------------------------------------------------------------------------- jobs
+def import_job_create(*, actor: Any, kind: str, upload: UploadedFile,
+                      branch: Branch | None = None, language: str = "",
+                      run_later: bool = True) -> ImportJob:
+    """Store the upload and queue its dry run (after commit, so the worker finds it)."""
+    _require(actor, kind)
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": _("The file is larger than 50 MB.")})
+    if not upload.name.lower().endswith((".xlsx", ".csv", ".txt")):
+        raise ValidationError({"file": _("Upload an Excel workbook (.xlsx) or a CSV file "
+                                         "(.csv).")})
+    if branch is None and not sees_all_branches(actor):
+        branch = branch_of(actor)
+    elif branch is not None and not sees_all_branches(actor) and branch != branch_of(actor):
+        raise PermissionDenied(_("You may not import into branch %(branch)s.")
+                               % {"branch": branch.name})
+    job = ImportJob(kind=kind, file=upload, original_name=upload.name[:255], branch=branch,
+                    created_by=actor if getattr(actor, "pk", None) else None,
+                    language=language or translation.get_language() or settings.LANGUAGE_CODE)
+    job.save()
+    if run_later:
+        from .tasks import import_validate_task
+
+        transaction.on_commit(lambda: import_validate_task.delay(job.pk))
+    return job
+
+
+def import_job_revalidate(*, job: ImportJob, actor: Any) -> ImportJob:
+    """Run the dry run again (e.g. after fixing data in the CRM, or after a failed import)."""
+    _require(actor, job.kind)
+    from .tasks import import_validate_task
+
+    transaction.on_commit(lambda: import_validate_task.delay(job.pk))
+    return job
+
+
+def _sheet(job: ImportJob) -> Sheet:
+    with job.file.open("rb") as fh:
+        data = fh.read()
+    return read_file(job.original_name, data)
+
+
+def _context(job: ImportJob, progress: Any) -> Context:
+    return Context(actor=job.created_by, branch=job.branch, progress=progress)
+
+
+def _errors(plan: Plan) -> tuple[list[dict[str, Any]], int]:
+    return plan.errors[:MAX_STORED_ERRORS], len(plan.errors)
+
+
+def _summary(plan: Plan, sheet: Sheet | None) -> dict[str, Any]:
+    return {"counts": plan.counts(), "layout": plan.layout,
+            "encoding": sheet.encoding if sheet else "",
+            "rows": [{"row": r.row, "action": r.action, "text": r.text}
+                     for r in plan.rows[:MAX_PREVIEW_ROWS]]}
+
+
+def import_validate(*, job_id: int) -> ImportJob:
+    """The dry run: plan every row and store the preview; writes nothing else.
+
+    Claimed with a conditional UPDATE: a second delivery of the task finds the job no
+    longer waiting and does nothing.
+    """
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATED,
+                               ImportJob.Status.FAILED],
+    ).update(status=ImportJob.Status.VALIDATING, rows_done=0)
+    job = ImportJob.objects.select_related("created_by", "branch").get(pk=job_id)
+    if not claimed:
+        return job
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        progress = _Progress(job.pk)
+        sheet: Sheet | None = None
+        try:
+            sheet = _sheet(job)
+            ImportJob.objects.filter(pk=job.pk).update(rows_total=len(sheet.rows))
+            plan = importer_for(job.kind, _context(job, progress)).plan(sheet)
+        except ValidationError as exc:
+            plan = Plan(kind=job.kind)
+            plan.errors = [{"row": 0, "column": "", "reason": m} for m in exc.messages]
+        finally:
+            progress.close()
+        errors, count = _errors(plan)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.VALIDATED, rows_total=plan.rows_total,
+            rows_done=plan.rows_total, summary=_summary(plan, sheet), errors=errors,
+            error_count=count, validated_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True) -> ImportJob:
+    """The user's go-ahead after a clean dry run; queues the import."""
+    _require(actor, job.kind)
+    if job.error_count:
+        raise ValidationError(_("Fix the %(n)d errors in the file and upload it again; "
+                                "nothing is imported while any row has an error.")
+                              % {"n": job.error_count})
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATED,
+                                       error_count=0).update(
+        status=ImportJob.Status.IMPORTING, rows_done=0)
+    if not claimed:
+        raise ValidationError(_("This import is not waiting for confirmation (it is %(status)s).")
+                              % {"status": job.get_status_display()})
+    if run_later:
+        from .tasks import import_commit_task
+
+        transaction.on_commit(lambda: import_commit_task.delay(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+class _Abort(Exception):
+    def __init__(self, plan: Plan):
+        self.plan = plan
+
+
+def import_commit(*, job_id: int) -> ImportJob:
+    """Import a confirmed file: plan again and write everything in one transaction."""
+    job = ImportJob.objects.select_related("created_by", "branch").get(pk=job_id)
+    if job.status != ImportJob.Status.IMPORTING:
+        return job  # done already (a redelivered task), or never confirmed
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        progress = _Progress(job.pk)
+        sheet: Sheet | None = None
+        try:
+            sheet = _sheet(job)
+            with transaction.atomic():
+                importer = importer_for(job.kind, _context(job, progress), preview=False)
+                plan = importer.plan(sheet)
+                if not plan.ok:
+                    raise _Abort(plan)
+                counts = importer.apply(plan)
+                # The dry run's row-by-row preview stays; the result adds what was written.
+                summary = (ImportJob.objects.get(pk=job.pk).summary or {}) | {
+                    "written": counts, "counts": plan.counts()}
+                audit(actor=job.created_by, action="import", obj=job, branch=job.branch,
+                      data={"kind": job.kind, "file": job.original_name,
+                            "rows": plan.rows_total, **plan.counts(), **counts})
+                ImportJob.objects.filter(pk=job.pk).update(
+                    status=ImportJob.Status.DONE, rows_done=plan.rows_total,
+                    summary=summary, finished_at=timezone.now())
+        except _Abort as abort:
+            errors, count = _errors(abort.plan)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.FAILED, errors=errors, error_count=count,
+                summary=_summary(abort.plan, sheet) | {"changed_since_dry_run": True},
+                finished_at=timezone.now())
+        except Exception as exc:  # a database conflict: report it, never half-import
+            log.exception("import job %s failed", job.pk)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.FAILED, error_count=1, finished_at=timezone.now(),
+                errors=[{"row": 0, "column": "", "reason": _(
+                    "The import stopped and nothing was written: %(error)s")
+                    % {"error": str(exc)[:300]}}])
+        finally:
+            progress.close()
+    job.refresh_from_db()
+    return job
+
+
+class _Progress:
+    """rows_done, visible to the status page while the import's transaction is open.
+
+    Outside a transaction a plain UPDATE does. Inside one, PostgreSQL gets the UPDATE
+    through a second autocommit connection; SKIP LOCKED, so it never waits on a job row
+    the import's own transaction holds. Elsewhere (SQLite) the count appears at the end.
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self._side: Any = None
+
+    def __call__(self, done: int) -> None:
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=self.job_id).update(rows_done=done)
+            return
+        if connection.vendor != "postgresql":
+            return
+        if self._side is None:
+            real = connections[DEFAULT_DB_ALIAS]  # `connection` is only a proxy
+            self._side = type(real)(real.settings_dict.copy(), alias="dataio_progress")
+        table = ImportJob._meta.db_table
+        with self._side.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} SET rows_done = %s WHERE id IN "
+                f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                [done, self.job_id])
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None

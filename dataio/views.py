@@ -1,0 +1,152 @@
+"""Import and export pages. Thin: forms validate input, services do the work.
+
+Imports are all or nothing per file (dataio.services): the page says so before the
+user confirms, and the error report can be downloaded to fix the file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.permissions import role_of
+
+from . import exports, selectors, services
+from .forms import ExportForm, ImportForm
+from .models import ImportJob, ImportKind
+
+
+def _staff(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @login_required
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if role_of(request.user) is None:
+            raise PermissionDenied(_("Your account has no staff role."))
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _file(result: exports.ExportResult) -> HttpResponse:
+    response = HttpResponse(result.content, content_type=result.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return response
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    return get_object_or_404(selectors.import_jobs(user=request.user), pk=pk)
+
+
+@_staff
+def import_start(request: HttpRequest) -> HttpResponse:
+    """Upload a file; its dry run starts at once (a Celery job for large files)."""
+    if not services.can_import(request.user):
+        raise PermissionDenied(_("Your role may not import data."))
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(
+                actor=request.user, kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"], branch=form.cleaned_data.get("branch"),
+                language=request.LANGUAGE_CODE)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect("dataio:job", pk=job.pk)
+    kinds = [(k, ImportKind(k).label) for k in services.import_kinds_for(request.user)]
+    jobs = selectors.import_jobs(user=request.user)[:20]
+    return render(request, "dataio/import.html", {"form": form, "kinds": kinds, "jobs": jobs})
+
+
+@_staff
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    return render(request, "dataio/job.html", {"job": job,
+                                               "can_confirm": services.can_import(
+                                                   request.user, job.kind)})
+
+
+@_staff
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment htmx polls every second; reloads the page when finished."""
+    job = _job(request, pk)
+    response = render(request, "dataio/_status.html", {"job": job})
+    if not job.is_running and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@_staff
+@require_POST
+def job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    try:
+        services.import_confirm(job=job, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
+
+
+@_staff
+@require_POST
+def job_revalidate(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    services.import_job_revalidate(job=job, actor=request.user)
+    return redirect("dataio:job", pk=job.pk)
+
+
+@_staff
+def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The error report as CSV (row, column, reason), to fix the file in Excel."""
+    job = _job(request, pk)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([_("Row"), _("Column"), _("Reason")])
+    for e in job.errors:
+        writer.writerow([e["row"], e["column"], e["reason"]])
+    response = HttpResponse(("\ufeff" + buf.getvalue()).encode("utf-8"),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="errors-{job.pk}.csv"'
+    return response
+
+
+@_staff
+def template_download(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    if kind not in ImportKind.values or fmt not in {"xlsx", "csv"}:
+        raise Http404
+    if not services.can_import(request.user, kind):
+        raise PermissionDenied(_("Your role may not import this kind of data."))
+    return _file(exports.import_template(kind=kind, fmt=fmt))
+
+
+@_staff
+def export_page(request: HttpRequest) -> HttpResponse:
+    """Filters and download buttons; the download itself is export_download."""
+    if not exports.can_export(request.user):
+        raise PermissionDenied(_("Your role may not export data."))
+    form = ExportForm(request.GET or None, user=request.user)
+    return render(request, "dataio/export.html", {"form": form})
+
+
+@_staff
+def export_download(request: HttpRequest) -> HttpResponse:
+    if not exports.can_export(request.user):
+        raise PermissionDenied(_("Your role may not export data."))
+    form = ExportForm(request.GET, user=request.user)
+    if not form.is_valid():
+        if "list" in form.errors and request.GET.get("list") in exports.EXPORTS:
+            raise PermissionDenied(_("Your role may not export this list."))
+        return render(request, "dataio/export.html", {"form": form}, status=400)
+    result = exports.export_run(actor=request.user, name=form.cleaned_data["list"],
+                                filters=form.filters(), fmt=form.cleaned_data["format"])
+    return _file(result)
