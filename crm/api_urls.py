@@ -45,5 +45,6 @@ urlpatterns = [
     path("families/", parents.FamilyRegisterView.as_view(), name="family-register"),
     path("", include("lifecycle.api.urls")),
     path("", include("dataio.api.urls")),
+    path("", include("marketing.api.urls")),
     path("", include(router.urls)),
 ]

@@ -25,6 +25,12 @@ _MONEY = ["students.contract", "students.ledgerentry", "students.payment", "stud
 _TEACHING = ["students.course", "students.classgroup", "students.classsession",
              "students.attendance", "students.examscore", "students.makeup"]
 _NOTICES = ["students.messagelog", "students.channelpreference"]
+_SCORES = ["lifecycle.accountscore", "lifecycle.branchsnapshot", "lifecycle.scorehistory"]
+_RETENTION_POLICY = ["lifecycle.playbook", "lifecycle.riskprofile"]
+_MARKETING = ["marketing.campaign", "marketing.prospect", "marketing.referral",
+              "marketing.exitinterview", "marketing.enquiry"]
+_MARKETING_POLICY = ["marketing.marketingpolicy", "marketing.churnreason",
+                     "marketing.rewardpolicy", "marketing.channel"]
 
 # role -> {model label: actions}
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -38,6 +44,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.COUNSELOR: {
         "auth.user": ("view",),
+        "lifecycle.retentiontask": ("view", "change"),
+        "lifecycle.accountscore": ("view",),
+        **{m: ("view", "add", "change") for m in _MARKETING if m != "marketing.campaign"},
         **{m: ("view",) for m in _NOTICES},
         "lifecycle.transition": ("view",),
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT},
@@ -55,6 +64,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
         **{m: ("view",) for m in _NOTICES},
         "students.contractpolicy": ("view", "change"),
+        "lifecycle.retentiontask": ("view", "change"),
+        **{m: ("view",) for m in _SCORES},
+        **{m: ("view", "change") for m in _RETENTION_POLICY},
+        **{m: ("view", "add", "change") for m in _MARKETING},
+        **{m: ("view", "change") for m in _MARKETING_POLICY},
         "auth.user": ("view",),
         "lifecycle.transition": ("view",),
         "lifecycle.lifecyclepolicy": ("view", "change"),
@@ -68,13 +82,16 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
            for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
         **{m: ("view",) for m in _NOTICES},
         "students.contractpolicy": ("view", "add", "change"),
+        "lifecycle.retentiontask": ("view", "change"),
+        **{m: ("view",) for m in _SCORES},
+        **{m: ("view", "add", "change") for m in _RETENTION_POLICY},
+        **{m: ("view", "add", "change") for m in _MARKETING + _MARKETING_POLICY},
         "auth.user": ("view", "add", "change"),
         "lifecycle.transition": ("view",),
         "lifecycle.lifecyclepolicy": ("view", "add", "change"),
         "lifecycle.scanrun": ("view",),
         "crm.staffprofile": ("view", "add", "change"),
         "crm.branch": ("view", "add", "change"),
-        "marketing.channel": ("view", "add", "change"),
         "crm.auditlog": ("view",),
     },
 }

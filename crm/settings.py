@@ -229,6 +229,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentMethodEnum": "parents.models.GuardianConsent.Method",
         "ScanRunStatusEnum": "lifecycle.models.ScanRun.Status",
         "ImportKindEnum": "dataio.models.ImportKind",
+        "ContactChannelEnum": "parents.models.ContactConsent.Channel",
+        "ProspectTierEnum": "marketing.models.Tier",
         "LedgerKindEnum": "students.models.LedgerEntry.Kind",
         "ExamKindEnum": "students.models.ExamScore.Kind",
     },

@@ -28,6 +28,8 @@ urlpatterns += i18n_patterns(
     path("students/", include("students.urls")),
     path("families/", include("parents.urls")),
     path("data/", include("dataio.urls")),
+    path("work/", include("crm.work_urls")),
+    path("m/", include("marketing.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

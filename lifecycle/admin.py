@@ -23,7 +23,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from crm.permissions import branch_of, scope_by_student, scope_students, sees_all_branches
 
 from .forms import ChangePeriodForm
-from .models import LifecyclePolicy, ScanRun, Transition
+from .models import (
+    AccountScore,
+    BranchSnapshot,
+    LifecyclePolicy,
+    Playbook,
+    RetentionTask,
+    RiskProfile,
+    ScanRun,
+    Transition,
+)
 from .periods import Pattern, Period, Phase, allowed_targets, phase_of
 from .selectors import pattern_of_student
 from .services import account_transition, can_transition, policy_save
@@ -71,6 +80,11 @@ class LifecyclePolicyAdmin(SimpleHistoryAdmin):
             "weight_contact", "weight_open_complaint", "weight_overdue_complaint",
             "weight_satisfaction"]}),
         (gettext_lazy("Termination"), {"fields": ["lapse_after_days"]}),
+        (gettext_lazy("Value segmentation (weights of each group sum to 100)"), {"fields": [
+            "value_high_cut", "value_w_margin", "value_w_volume", "value_w_cost",
+            "value_w_satisfaction", "value_w_loyalty", "value_w_trust", "value_w_influence",
+            "value_volume_full", "value_wallet_subjects", "value_gross_margin_rate",
+            "value_reach", "value_close_rate"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -104,9 +118,11 @@ class LifecyclePolicyAdmin(SimpleHistoryAdmin):
 
 @admin.register(ScanRun)
 class ScanRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "branch", "source", "status", "scanned", "moved_total",
-                    "error_count", "finished_at"]
+    list_display = ["created_at", "key", "branch", "source", "status", "scanned", "scored",
+                    "moved_total", "moved_into_risk", "moved_out_of_risk", "tasks_created",
+                    "attempts", "error_count", "finished_at"]
     list_filter = ["status", "source", "branch"]
+    actions = ["run_again"]
 
     @admin.display(description=gettext_lazy("errors"))
     def error_count(self, obj: ScanRun) -> int:
@@ -117,6 +133,110 @@ class ScanRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if sees_all_branches(request.user):
             return qs
         return qs.filter(Q(branch=branch_of(request.user)) | Q(branch__isnull=True))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Run the nightly job now (resume unfinished runs, "
+                                           "else a new run for the same branch)"))
+    def run_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from .services import scan_run_create
+        from .tasks import scan_lifecycle_task
+
+        if not sees_all_branches(request.user) and queryset.exclude(
+                branch=branch_of(request.user)).exists():
+            raise PermissionDenied
+        for run in queryset:
+            if run.status != ScanRun.Status.FINISHED:
+                target = run
+            else:
+                target = scan_run_create(branch=run.branch, source=ScanRun.Source.COMMAND,
+                                         actor=request.user)
+            scan_lifecycle_task.delay_on_commit(run_id=target.pk)
+        self.message_user(request, _("The nightly job was queued."), messages.SUCCESS)
+
+
+class _BranchRowAdmin(SimpleHistoryAdmin):
+    """Defaults are head office's; managers see them and edit their own branch's rows."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request).select_related("branch")
+        if sees_all_branches(request.user):
+            return qs
+        return qs.filter(Q(branch__isnull=True) | Q(branch=branch_of(request.user)))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        own = getattr(branch_of(request.user), "pk", None)
+        if (obj is not None and not sees_all_branches(request.user)
+                and (obj.branch_id is None or obj.branch_id != own)):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        policy_save(policy=obj, actor=request.user, data={})
+
+
+@admin.register(RiskProfile)
+class RiskProfileAdmin(_BranchRowAdmin):
+    list_display = ["__str__", "threshold", "absence_streak", "contact_days", "weight_absences",
+                    "weight_contact", "updated_at"]
+    list_filter = ["period", "branch"]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(_BranchRowAdmin):
+    list_display = ["code", "branch", "period", "segment", "condition", "assignee",
+                    "due_hours", "cooldown_days", "priority", "is_active"]
+    list_filter = ["period", "segment", "is_active", "branch"]
+    search_fields = ["code", "title_zh", "title_en"]
+
+
+@admin.register(RetentionTask)
+class RetentionTaskAdmin(admin.ModelAdmin):
+    list_display = ["playbook", "student", "assignee", "priority", "due_at", "status",
+                    "escalated_at"]
+    list_filter = ["status", "playbook", "branch"]
+    list_select_related = ["playbook", "student", "assignee"]
+    search_fields = ["student__name_zh", "student__name_pinyin"]
+    readonly_fields = ["student", "branch", "playbook", "evidence", "created_at", "closed_at",
+                       "closed_by", "escalated_at", "escalated_to", "scan_run"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        from .retention import tasks_visible_to
+
+        return tasks_visible_to(request.user, super().get_queryset(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AccountScore)
+class AccountScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["student", "branch", "period", "current_value", "potential_value",
+                    "segment", "customer_type", "risk", "risk_week_ago", "scored_at"]
+    list_filter = ["segment", "customer_type", "period", "branch"]
+    list_select_related = ["student", "branch"]
+    search_fields = ["student__name_zh", "student__name_pinyin"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        from crm.permissions import can_see_scores
+
+        qs = super().get_queryset(request)
+        if not can_see_scores(request.user):
+            return qs.none()
+        return scope_by_student(request.user, qs)
+
+
+@admin.register(BranchSnapshot)
+class BranchSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["day", "branch", "accounts", "at_risk", "created_at"]
+    list_filter = ["branch"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if sees_all_branches(request.user):
+            return qs
+        return qs.filter(branch=branch_of(request.user))
 
 
 class TransitionInline(admin.TabularInline):

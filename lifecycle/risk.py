@@ -1,11 +1,14 @@
-"""The early-warning risk score: a pure function over figures (no ORM).
+"""The early-warning risk score (流失预警): a pure function over figures (no ORM).
 
 DOMAIN.md §6 (at-risk): the early-warning model finds disappointed accounts while they
-can still be recovered. This is the first, additive version: each signal that crosses
-its policy threshold adds its policy weight; the score is capped at 100. The weighted
-model of a later issue can replace `risk_score` while keeping `RiskFigures`,
-`RiskResult` and `Factor`, which the scan, the history evidence and the API rely on.
-The figures come from one set-based selector (lifecycle.selectors.account_facts).
+can still be recovered. Each signal that crosses its policy threshold adds its policy
+weight (points); the score is capped at 100. Signals that come from one of the two
+decision makers (DOMAIN.md §2) are weighted by the account's decision style: in a
+student-led family the student's satisfaction counts more, in a parent-led one the
+parent's satisfaction and the exam trend (what parents care about most).
+
+The figures come from set-based selectors (lifecycle.figures / lifecycle.selectors);
+the policy per branch and period from RiskProfile / LifecyclePolicy.
 """
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+STUDENT_LED, PARENT_LED, JOINT = "student_led", "parent_led", "joint"
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,15 @@ class RiskFigures:
     days_since_interaction: int | None = None  # None: no contact on record
     open_complaints: int = 0
     overdue_complaints: int = 0
-    latest_satisfaction: float | None = None  # 1-5, average of the latest survey
+    latest_satisfaction: float | None = None  # 1-5, latest survey of anyone (fallback)
+    # --- the extended model (issue #4) ---
+    attendance_baseline: float | None = None  # the same rate in the earlier baseline window
+    student_satisfaction: float | None = None  # 1-5, latest survey the student answered
+    parent_satisfaction: float | None = None  # 1-5, latest survey a parent answered
+    exam_slope: float | None = None  # percent points per exam over the latest exams
+    unpaid_contract_days: int | None = None  # days since signing the oldest underpaid contract
+    refund_requests: int = 0  # refunds requested or approved, not yet paid/rejected
+    decision_style: str = JOINT
 
     @property
     def weeks_of_hours_left(self) -> float | None:
@@ -35,10 +48,17 @@ class RiskFigures:
             return None
         return max(self.remaining_hours, 0.0) / self.weekly_consumption
 
+    @property
+    def attendance_drop(self) -> float | None:
+        """How far attendance fell below the account's own baseline (0.3 = 30 points)."""
+        if self.attendance_rate is None or self.attendance_baseline is None:
+            return None
+        return self.attendance_baseline - self.attendance_rate
+
 
 @dataclass(frozen=True)
 class RiskPolicy:
-    """Thresholds and weights (points) of each signal; built from LifecyclePolicy."""
+    """Thresholds and weights (points) of each signal; built from RiskProfile/LifecyclePolicy."""
 
     threshold: int = 50
     absence_streak: int = 3
@@ -53,6 +73,19 @@ class RiskPolicy:
     weight_overdue_complaint: int = 15
     satisfaction: float = 3.0
     weight_satisfaction: int = 20
+    # --- the extended model ---
+    attendance_drop: float = 0.2  # a fall of 20 points against the baseline
+    weight_attendance_drop: int = 15
+    weight_student_satisfaction: int = 20
+    weight_parent_satisfaction: int = 20
+    exam_slope: float = -3.0  # losing 3 percent points per exam or more
+    weight_exam: int = 15
+    payment_grace_days: int = 14
+    weight_payment: int = 15
+    weight_refund: int = 40
+    # DOMAIN.md §2: the decider's signals count more, the other side's less.
+    decider_factor: float = 1.5
+    other_factor: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -87,13 +120,17 @@ class RiskResult:
                 "factors": [f.as_dict() for f in self.factors]}
 
 
-def factor_text(code: str, value: float | int | None) -> str:
+def factor_text(code: str, value: float | int | list | None) -> str:
     """Translatable text of a factor; the codes are stable, the wording may change."""
     if code == "absences":
         n = int(value or 0)
         return ngettext("%(n)d consecutive absence", "%(n)d consecutive absences", n) % {"n": n}
     if code == "attendance":
         return _("attendance %(pct)d%% in recent weeks") % {"pct": round((value or 0) * 100)}
+    if code == "attendance_drop":
+        before, now = value if isinstance(value, list | tuple) else (None, value)
+        return _("attendance fell from %(before)d%% to %(now)d%%") % {
+            "before": round((before or 0) * 100), "now": round((now or 0) * 100)}
     if code == "hours":
         return _("%(weeks).1f weeks of lesson hours left, no renewal") % {"weeks": value or 0}
     if code == "contact":
@@ -109,17 +146,43 @@ def factor_text(code: str, value: float | int | None) -> str:
                         "%(n)d complaints past their deadline", n) % {"n": n}
     if code == "satisfaction":
         return _("latest satisfaction %(score).1f / 5") % {"score": value or 0}
+    if code == "student_satisfaction":
+        return _("student's latest satisfaction %(score).1f / 5") % {"score": value or 0}
+    if code == "parent_satisfaction":
+        return _("parent's latest satisfaction %(score).1f / 5") % {"score": value or 0}
+    if code == "exam_trend":
+        return _("exam scores falling about %(pts).1f points per exam") % {
+            "pts": abs(float(value or 0))}
+    if code == "payment_overdue":
+        return _("payment overdue by %(days)d days") % {"days": int(value or 0)}
+    if code == "refund":
+        return _("refund requested")
     return code
 
 
+def _style_factor(policy: RiskPolicy, style: str, side: str) -> float:
+    """Multiplier of a signal from `side` ('student' or 'parent') under a decision style."""
+    if style == STUDENT_LED:
+        return policy.decider_factor if side == "student" else policy.other_factor
+    if style == PARENT_LED:
+        return policy.decider_factor if side == "parent" else policy.other_factor
+    return 1.0
+
+
 def risk_score(figures: RiskFigures, policy: RiskPolicy) -> RiskResult:
-    """Score 0-100: the sum of the weights of the signals past their thresholds."""
+    """Score 0-100: the sum of the (style-weighted) weights of the signals past their thresholds."""
     factors: list[Factor] = []
+    style = figures.decision_style
     if figures.consecutive_absences >= policy.absence_streak > 0:
         factors.append(Factor("absences", figures.consecutive_absences, policy.weight_absences))
     if figures.attendance_rate is not None and figures.attendance_rate < policy.attendance_rate:
         factors.append(Factor("attendance", round(figures.attendance_rate, 3),
                               policy.weight_attendance))
+    drop = figures.attendance_drop
+    if drop is not None and drop >= policy.attendance_drop > 0:
+        factors.append(Factor("attendance_drop", [round(figures.attendance_baseline or 0, 3),
+                                                  round(figures.attendance_rate or 0, 3)],
+                              policy.weight_attendance_drop))
     weeks_left = figures.weeks_of_hours_left
     if weeks_left is not None and weeks_left < policy.hours_weeks:
         factors.append(Factor("hours", round(weeks_left, 1), policy.weight_hours))
@@ -132,11 +195,43 @@ def risk_score(figures: RiskFigures, policy: RiskPolicy) -> RiskResult:
     if figures.overdue_complaints > 0:
         factors.append(Factor("overdue_complaints", figures.overdue_complaints,
                               policy.weight_overdue_complaint))
-    sat = figures.latest_satisfaction
-    if sat is not None and sat < policy.satisfaction:
-        factors.append(Factor("satisfaction", round(sat, 2), policy.weight_satisfaction))
+    s_sat, p_sat = figures.student_satisfaction, figures.parent_satisfaction
+    if s_sat is None and p_sat is None:
+        # Only an undifferentiated figure: the first model's single satisfaction signal.
+        sat = figures.latest_satisfaction
+        if sat is not None and sat < policy.satisfaction:
+            factors.append(Factor("satisfaction", round(sat, 2), policy.weight_satisfaction))
+    else:
+        if s_sat is not None and s_sat < policy.satisfaction:
+            factors.append(Factor("student_satisfaction", round(s_sat, 2), round(
+                policy.weight_student_satisfaction * _style_factor(policy, style, "student"))))
+        if p_sat is not None and p_sat < policy.satisfaction:
+            factors.append(Factor("parent_satisfaction", round(p_sat, 2), round(
+                policy.weight_parent_satisfaction * _style_factor(policy, style, "parent"))))
+    slope = figures.exam_slope
+    if slope is not None and slope <= policy.exam_slope:
+        factors.append(Factor("exam_trend", round(slope, 1), round(
+            policy.weight_exam * _style_factor(policy, style, "parent"))))
+    unpaid = figures.unpaid_contract_days
+    overdue = None if unpaid is None else unpaid - policy.payment_grace_days
+    if overdue is not None and overdue > 0:
+        factors.append(Factor("payment_overdue", overdue, policy.weight_payment))
+    if figures.refund_requests > 0:
+        factors.append(Factor("refund", figures.refund_requests, policy.weight_refund))
     factors = [f for f in factors if f.points > 0]
     return RiskResult(score=min(100, sum(f.points for f in factors)), factors=factors)
+
+
+def exam_slope(percents: list[float]) -> float | None:
+    """Least-squares slope (points per exam) of exam percents in date order; None below 3."""
+    n = len(percents)
+    if n < 3:
+        return None
+    mean_x = (n - 1) / 2
+    mean_y = sum(percents) / n
+    num = sum((i - mean_x) * (y - mean_y) for i, y in enumerate(percents))
+    den = sum((i - mean_x) ** 2 for i in range(n))
+    return num / den
 
 
 def figures_as_dict(figures: RiskFigures) -> dict:

@@ -45,9 +45,9 @@ from students.models import (
 )
 from students.selectors import contract_balances, remaining_hours_expr
 
-from .models import LifecyclePolicy, PolicyValues, RiskState, Transition
+from .models import LifecyclePolicy, PolicyValues, RiskProfile, RiskState, Transition
 from .periods import ENDED_PERIODS, Pattern, Period
-from .risk import RiskFigures
+from .risk import RiskFigures, RiskPolicy
 from .rules import AccountFacts
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -80,6 +80,20 @@ def policies_by_branch(branch_ids: Iterable[int]) -> dict[int, PolicyValues]:
         row = rows.get(bid) or default
         out[bid] = row.values() if row is not None else PolicyValues()
     return out
+
+
+def risk_profiles(branch_ids: Iterable[int]) -> dict[tuple[int | None, str], RiskPolicy]:
+    """RiskProfile rows of these branches and the defaults, keyed (branch or None, period)."""
+    rows = RiskProfile.objects.filter(Q(branch_id__in=list(branch_ids)) | Q(branch__isnull=True))
+    return {(r.branch_id, r.period): r.policy() for r in rows}
+
+
+def risk_policy_for(branch_id: int | None, period: str, previous_period: str = "") -> RiskPolicy:
+    """The risk policy one account is judged by (at risk: the period it came from)."""
+    judged = previous_period if period == Period.AT_RISK else period
+    profiles = risk_profiles([branch_id] if branch_id else [])
+    return (profiles.get((branch_id, judged)) or profiles.get((None, judged))
+            or policy_for(branch_id).risk)
 
 
 # --- figures ------------------------------------------------------------------------

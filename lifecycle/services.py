@@ -6,7 +6,6 @@ and the Celery task all call it. No signals carry business rules.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -21,11 +20,8 @@ from crm.roles import Role
 from crm.services import audit
 from students.models import Student
 
-from .models import LifecyclePolicy, RiskState, ScanRun, Transition, Trigger
+from .models import LifecyclePolicy, ScanRun, Transition, Trigger
 from .periods import Period, is_allowed, is_win_back
-from .risk import risk_score
-from .rules import decide
-from .selectors import account_facts, facts_of, policies_by_branch, risk_states
 
 logger = logging.getLogger(__name__)
 
@@ -146,9 +142,10 @@ def policy_save(*, policy: LifecyclePolicy, actor: Any, data: dict[str, Any]) ->
     return policy
 
 
-# --- the scan --------------------------------------------------------------------------
-
-MAX_STEPS = 6  # the longest legal path an account can walk in one scan, plus one
+# --- the scan ---------------------------------------------------------------------------
+# The nightly job (scores, rules, retention tasks) lives in lifecycle.pipeline; these
+# names stay importable from here for the command, the task, the admin and the API.
+from .pipeline import MAX_STEPS, nightly_run_for, scan_lifecycle  # noqa: E402
 
 
 def scan_run_create(*, branch: Branch | None = None, source: str = ScanRun.Source.SCHEDULE,
@@ -157,122 +154,5 @@ def scan_run_create(*, branch: Branch | None = None, source: str = ScanRun.Sourc
                                   started_by=actor if getattr(actor, "pk", None) else None)
 
 
-def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
-                   chunk_size: int = 500, source: str = ScanRun.Source.SCHEDULE) -> ScanRun:
-    """Evaluate the rules for every account (of a branch), chunk by chunk.
-
-    Each chunk of students (an id range) is its own transaction, so a failure loses one
-    chunk, not the run; the error is recorded on the ScanRun. Idempotent: the rules
-    read facts, so a second run finds nothing more to do and writes nothing.
-    """
-    if run is None:
-        run = ScanRun.objects.create(branch_id=branch_id, source=source)
-    branch_id = run.branch_id
-    run.status, run.started_at = ScanRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at"])
-    moved: Counter[str] = Counter()
-    errors: list[dict] = []
-    scanned = 0
-    students = Student.objects.all()
-    if branch_id is not None:
-        students = students.filter(branch_id=branch_id)
-    branch_ids = sorted(set(students.values_list("branch_id", flat=True).distinct()))
-    policies = policies_by_branch(branch_ids)
-    for bid in branch_ids:
-        last = 0
-        while True:
-            ids = list(students.filter(branch_id=bid, pk__gt=last).order_by("pk")
-                       .values_list("pk", flat=True)[:chunk_size])
-            if not ids:
-                break
-            lo, hi = ids[0], ids[-1]
-            last = hi
-            try:
-                with transaction.atomic():
-                    chunk_moved, chunk_errors = _scan_chunk(
-                        Student.objects.filter(branch_id=bid, pk__gte=lo, pk__lte=hi),
-                        policy=policies[bid], run=run)
-            except Exception as exc:  # one bad chunk must not stop the others
-                logger.exception("lifecycle scan chunk %s-%s failed", lo, hi)
-                errors.append({"chunk": [lo, hi], "error": repr(exc)})
-                continue
-            scanned += len(ids)
-            moved.update(chunk_moved)
-            errors.extend(chunk_errors)
-    run.scanned, run.moved, run.moved_total = scanned, dict(moved), sum(moved.values())
-    run.errors = errors
-    run.status, run.finished_at = ScanRun.Status.FINISHED, timezone.now()
-    run.save(update_fields=["scanned", "moved", "moved_total", "errors", "status",
-                            "finished_at"])
-    return run
-
-
-def _scan_chunk(qs: Any, *, policy: Any, run: ScanRun) -> tuple[Counter[str], list[dict]]:
-    """Apply the rules to one chunk until nothing more fires (each pass is set-based)."""
-    now = timezone.now()
-    moved: Counter[str] = Counter()
-    errors: list[dict] = []
-    rows = list(account_facts(qs, policy=policy, now=now))
-    states = risk_states(r.pk for r in rows)
-    for _step in range(MAX_STEPS):
-        # Before deciding, so 'clear since' is current; again after each move, so an
-        # account that just entered maintenance has its state now, not on the next scan.
-        _update_risk_states(rows, states, policy=policy, now=now)
-        moved_ids: list[int] = []
-        for row in rows:
-            facts = facts_of(row, policy=policy, now=now, risk_state=states.get(row.pk))
-            decision = decide(facts, policy, now)
-            if decision is None:
-                continue
-            try:
-                account_transition(
-                    student=row, to_period=decision.to_period, trigger=decision.trigger,
-                    reason=decision.reason, evidence=decision.evidence,
-                    win_back=decision.win_back, expected_from=facts.period, scan_run=run)
-            except ValidationError as exc:
-                # Someone moved it meanwhile (conflict) or the move became illegal: the
-                # next scan evaluates it afresh.
-                errors.append({"student": row.pk, "to": decision.to_period,
-                               "error": "; ".join(exc.messages)})
-                continue
-            moved[f"{facts.period}->{decision.to_period}"] += 1
-            moved_ids.append(row.pk)
-        if not moved_ids:
-            break
-        # Re-read the facts of the moved accounts only (history changed), set-based again.
-        rows = list(account_facts(qs.filter(pk__in=moved_ids), policy=policy, now=now))
-    return moved, errors
-
-
-def _update_risk_states(rows: list[Any], states: dict[int, RiskState], *, policy: Any,
-                        now: Any) -> None:
-    """Keep each account's latest risk score and since when it is clear; write changes only."""
-    new: list[RiskState] = []
-    changed: list[RiskState] = []
-    for row in rows:
-        if row.period not in (Period.SOCIALIZATION, Period.GROWTH, Period.MATURITY,
-                              Period.AT_RISK):
-            continue
-        facts = facts_of(row, policy=policy, now=now)
-        result = risk_score(facts.figures, policy.risk)
-        factors = [{"code": f.code, "value": f.value, "points": f.points}
-                   for f in result.factors]
-        above = result.is_at_risk(policy.risk)
-        state = states.get(row.pk)
-        if state is None:
-            state = RiskState(student_id=row.pk, score=result.score, factors=factors,
-                              clear_since=None if above else now, changed_at=now)
-            states[row.pk] = state
-            new.append(state)
-            continue
-        clear_since = None if above else (state.clear_since or now)
-        if (state.score, state.factors, state.clear_since) != (result.score, factors,
-                                                                clear_since):
-            state.score, state.factors, state.clear_since = result.score, factors, clear_since
-            state.changed_at = now
-            changed.append(state)
-    if new:
-        RiskState.objects.bulk_create(new)
-    if changed:
-        RiskState.objects.bulk_update(changed, ["score", "factors", "clear_since",
-                                                "changed_at"])
+__all__ = ["MAX_STEPS", "account_transition", "check_transition", "nightly_run_for",
+           "policy_save", "scan_lifecycle", "scan_run_create"]

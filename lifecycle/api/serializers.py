@@ -7,8 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.models import Branch
-from lifecycle.models import LifecyclePolicy, ScanRun, Transition
+from lifecycle.models import (
+    AccountScore,
+    LifecyclePolicy,
+    Playbook,
+    RetentionTask,
+    RiskProfile,
+    ScanRun,
+    ScoreHistory,
+    Transition,
+)
 from lifecycle.periods import Pattern, Period, Phase
+from lifecycle.risk import factor_text
 
 
 class TransitionOutput(serializers.ModelSerializer):
@@ -98,10 +108,107 @@ class PolicySerializer(serializers.ModelSerializer):
 class ScanRunOutput(serializers.ModelSerializer):
     class Meta:
         model = ScanRun
-        fields = ["id", "branch", "status", "source", "started_by", "created_at", "started_at",
-                  "finished_at", "scanned", "moved", "moved_total", "errors"]
+        fields = ["id", "key", "branch", "status", "source", "started_by", "created_at",
+                  "started_at", "finished_at", "attempts", "chunks_done", "scanned", "scored",
+                  "moved", "moved_total", "moved_into_risk", "moved_out_of_risk",
+                  "tasks_created", "tasks_escalated", "errors"]
 
 
 class ScanRunInput(serializers.Serializer):
     branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.all(), allow_null=True,
                                                 required=False)
+
+
+# --- issue #4: scores, retention tasks, playbooks, risk profiles ---------------------------
+
+class ScoreOutput(serializers.ModelSerializer):
+    """The stored scores with their explanations (texts in the request's language)."""
+
+    student_name = serializers.CharField(source="student.name_zh", read_only=True)
+    segment_label = serializers.CharField(source="get_segment_display", read_only=True)
+    risk_factors = serializers.SerializerMethodField()
+    risk_change = serializers.IntegerField(read_only=True, allow_null=True)
+    risk_trend = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccountScore
+        fields = ["student", "student_name", "branch", "period", "scored_at", "run",
+                  "current_value", "potential_value", "segment", "segment_label",
+                  "customer_type", "risk", "risk_factors", "risk_week_ago", "risk_change",
+                  "risk_trend", "risk_trail", "breakdown", "figures"]
+
+    def get_risk_factors(self, obj: AccountScore) -> list[dict]:
+        return [{**f, "text": factor_text(f["code"], f.get("value"))}
+                for f in obj.risk_factors or []]
+
+    def get_risk_trend(self, obj: AccountScore) -> str | None:
+        """'risk rose from 35 to 72 this week' when it moved by 10 points or more."""
+        change = obj.risk_change
+        if change is None or abs(change) < 10:
+            return None
+        msg = (_("risk rose from %(before)d to %(now)d this week") if change > 0
+               else _("risk fell from %(before)d to %(now)d this week"))
+        return str(msg % {"before": obj.risk_week_ago, "now": obj.risk})
+
+
+class ScoreHistoryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = ScoreHistory
+        fields = ["run", "scored_at", "period", "current_value", "potential_value", "segment",
+                  "customer_type", "risk", "risk_factors"]
+
+
+class RetentionTaskOutput(serializers.ModelSerializer):
+    student_name = serializers.CharField(source="student.name_zh", read_only=True)
+    playbook_code = serializers.CharField(source="playbook.code", read_only=True)
+    title = serializers.CharField(source="playbook.title", read_only=True)
+    description = serializers.CharField(source="playbook.description", read_only=True)
+    target_label = serializers.CharField(source="get_target_display", read_only=True)
+    target_parent_name = serializers.CharField(source="target_parent.name", read_only=True,
+                                               allow_null=True, default=None)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = RetentionTask
+        fields = ["id", "student", "student_name", "branch", "playbook", "playbook_code",
+                  "title", "description", "target", "target_label", "target_parent",
+                  "target_parent_name", "assignee", "priority", "due_at", "is_overdue",
+                  "status", "snoozed_until", "snooze_reason", "skip_reason", "outcome",
+                  "evidence", "created_at", "closed_at", "closed_by", "escalated_at",
+                  "escalated_to"]
+
+
+class TaskCompleteInput(serializers.Serializer):
+    outcome = serializers.CharField(max_length=4000)
+
+
+class TaskSkipInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class TaskSnoozeInput(serializers.Serializer):
+    until = serializers.DateField()
+    reason = serializers.CharField(max_length=200)
+
+
+class _BranchScoped(serializers.ModelSerializer):
+    branch = serializers.PrimaryKeyRelatedField(queryset=Branch.objects.all(), allow_null=True,
+                                                required=False)
+
+
+class PlaybookSerializer(_BranchScoped):
+    class Meta:
+        model = Playbook
+        fields = ["id", "code", "branch", "period", "segment", "condition", "condition_value",
+                  "assignee", "due", "due_hours", "cooldown_days", "priority", "title_zh",
+                  "title_en", "description_zh", "description_en", "is_active", "updated_at"]
+        read_only_fields = ["updated_at"]
+        validators: list = []  # the model's constraints are checked by full_clean
+
+
+class RiskProfileSerializer(_BranchScoped):
+    class Meta:
+        model = RiskProfile
+        fields = "__all__"
+        read_only_fields = ["updated_at"]
+        validators: list = []

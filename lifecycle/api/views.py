@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -196,5 +195,5 @@ class ScanRunListView(APIView):
             branch = branch_of(request.user)
         run = scan_run_create(branch=branch, source=ScanRun.Source.API, actor=request.user)
         # Enqueue only once the run row is committed, so the worker can find it.
-        transaction.on_commit(lambda: scan_lifecycle_task.delay(run_id=run.pk))
+        scan_lifecycle_task.delay_on_commit(run_id=run.pk)
         return Response(ScanRunOutput(run).data, status=status.HTTP_202_ACCEPTED)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -23,13 +22,16 @@ def days_ago(n: int) -> dt.date:
 
 def paid_contract(student: Student, *, paid: bool = True, signed_days_ago: int = 30,
                   **kwargs: Any) -> Contract:
-    """A contract signed `signed_days_ago`, valid for a year from then, paid by default."""
+    """A contract signed `signed_days_ago`, valid for a year from then, paid in full by default.
+
+    Paid in full: an underpaid contract past its grace days is a risk signal (issue #4).
+    """
     signed = days_ago(signed_days_ago)
     kwargs.setdefault("valid_from", signed)
     kwargs.setdefault("valid_until", signed + dt.timedelta(days=400))
     contract = ContractFactory(student=student, signed_on=signed, **kwargs)
     if paid:
-        Payment.objects.create(contract=contract, amount=Decimal("1000"), method="cash",
+        Payment.objects.create(contract=contract, amount=contract.amount, method="cash",
                                paid_at=timezone.now())
     return contract
 

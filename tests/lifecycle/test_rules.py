@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from lifecycle.models import RiskState, Transition
+from lifecycle.models import RiskProfile, RiskState, Transition
 from lifecycle.periods import Period
 from students.models import Contract, LedgerEntry, Refund, Student
 from tests.factories import ComplaintFactory, InteractionFactory, StudentFactory, SurveyFactory
@@ -169,6 +169,8 @@ def test_a_risk_score_at_the_policy_threshold_makes_the_account_at_risk(threshol
 def test_the_absence_streak_counts_only_absences_since_the_last_lesson_attended(streak,
                                                                                  expected):
     set_policy(risk_threshold=30, weight_attendance=0, risk_absence_streak=3)
+    # Without the default socialization RiskProfile the branch policy's streak applies.
+    RiskProfile.objects.filter(period=P.SOCIALIZATION).delete()
     student = quiet(StudentFactory(period=P.SOCIALIZATION))
     paid_contract(student, signed_days_ago=60)
     attend(student, [(20, "absent"), (15, "attended")]

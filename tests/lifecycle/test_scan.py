@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lifecycle import services
+from lifecycle import pipeline
 from lifecycle.models import RiskState, ScanRun, Transition
 from lifecycle.periods import Period
 from lifecycle.tasks import scan_lifecycle_task
@@ -103,7 +103,7 @@ def test_small_chunks_give_the_same_result_as_one_chunk():
 
 def test_a_failing_chunk_is_recorded_and_the_others_still_run():
     first, *_ = _mixed_book()
-    real = services._scan_chunk
+    real = pipeline._scan_chunk
     calls = {"n": 0}
 
     def flaky(qs, **kw):
@@ -112,7 +112,7 @@ def test_a_failing_chunk_is_recorded_and_the_others_still_run():
             raise RuntimeError("boom")
         return real(qs, **kw)
 
-    with mock.patch.object(services, "_scan_chunk", side_effect=flaky):
+    with mock.patch.object(pipeline, "_scan_chunk", side_effect=flaky):
         run = scan(chunk_size=1)
     assert len(run.errors) == 1
     assert "boom" in run.errors[0]["error"]
@@ -168,6 +168,7 @@ def test_the_task_runs_the_same_scan_on_a_queued_run():
     result = scan_lifecycle_task.delay(run_id=run.pk).get()
     run.refresh_from_db()
     assert run.status == ScanRun.Status.FINISHED
-    assert result == {"run": run.pk, "scanned": 1,
-                      "moved": {"prospecting->socialization": 1}, "errors": 0}
+    assert {k: result[k] for k in ("run", "scanned", "scored", "moved", "errors")} == {
+        "run": run.pk, "scanned": 1, "scored": 1, "moved": {"prospecting->socialization": 1},
+        "errors": 0}
     assert scan_lifecycle_task.name.endswith("_task")

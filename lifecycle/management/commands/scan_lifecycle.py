@@ -1,21 +1,32 @@
-"""`manage.py scan_lifecycle [--branch CODE]`: apply the lifecycle rules to every account."""
+"""`manage.py scan_lifecycle [--branch CODE] [--nightly | --resume RUN]`: the full nightly job.
+
+Figures -> value and risk scores -> lifecycle rules -> retention tasks, the same code
+as the beat schedule's task. `--nightly` joins today's scheduled run (resuming it if
+it crashed); `--resume` continues a given run.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from crm.models import Branch
 from lifecycle.models import ScanRun
-from lifecycle.services import scan_lifecycle
+from lifecycle.services import nightly_run_for, scan_lifecycle
 
 
 class Command(BaseCommand):
-    help = "Evaluate the lifecycle rules for all accounts (idempotent; same code as the task)."
+    help = ("Score every account, apply the lifecycle rules and open retention tasks "
+            "(idempotent and resumable; same code as the nightly task).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--branch", help="branch code (or id) to limit the scan to")
         parser.add_argument("--chunk-size", type=int, default=500)
+        parser.add_argument("--nightly", action="store_true",
+                            help="join (or resume) today's nightly run")
+        parser.add_argument("--resume", type=int, metavar="RUN",
+                            help="continue an unfinished scan run")
 
     def handle(self, *args: Any, **options: Any) -> None:
         branch = None
@@ -25,9 +36,19 @@ class Command(BaseCommand):
                       or (Branch.objects.filter(pk=value).first() if value.isdigit() else None))
             if branch is None:
                 raise CommandError(f"No branch {value!r}.")
-        run = ScanRun.objects.create(branch=branch, source=ScanRun.Source.COMMAND)
+        if options["resume"]:
+            run = ScanRun.objects.filter(pk=options["resume"]).first()
+            if run is None:
+                raise CommandError(f"No scan run #{options['resume']}.")
+        elif options["nightly"]:
+            run = nightly_run_for(timezone.localdate(), source=ScanRun.Source.COMMAND)
+        else:
+            run = ScanRun.objects.create(branch=branch, source=ScanRun.Source.COMMAND)
         run = scan_lifecycle(run=run, chunk_size=options["chunk_size"])
-        self.stdout.write(f"scan #{run.pk}: {run.scanned} scanned, {run.moved_total} moved")
+        self.stdout.write(f"scan #{run.pk}: {run.scanned} scanned, {run.scored} scored, "
+                          f"{run.moved_total} moved ({run.moved_into_risk} into at-risk, "
+                          f"{run.moved_out_of_risk} out), {run.tasks_created} tasks, "
+                          f"{run.tasks_escalated} escalated")
         for move, n in sorted(run.moved.items()):
             self.stdout.write(f"  {move}: {n}")
         if run.errors:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Value
@@ -13,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .periods import Period
-from .risk import RiskPolicy
+from ..periods import Period
+from ..risk import RiskPolicy
+from ..value import ValuePolicy
 
 
 class Trigger(models.TextChoices):
@@ -102,10 +104,17 @@ class PolicyValues:
     risk_window_weeks: int = 4
     lapse_after_days: int = 90
     risk: RiskPolicy = field(default_factory=RiskPolicy)
+    value: ValuePolicy = field(default_factory=ValuePolicy)
 
 
 _D = PolicyValues()
 _R = RiskPolicy()
+_V = ValuePolicy()
+
+# Value-score fields in their groups: each group's weights must sum to 100 (DOMAIN.md §5).
+CURRENT_WEIGHTS = ("value_w_margin", "value_w_volume", "value_w_cost")
+POTENTIAL_WEIGHTS = ("value_w_satisfaction", "value_w_loyalty", "value_w_trust",
+                     "value_w_influence")
 
 
 class LifecyclePolicy(models.Model):
@@ -182,6 +191,44 @@ class LifecyclePolicy(models.Model):
     lapse_after_days = models.PositiveSmallIntegerField(
         _("days in termination without an active contract before lapsed"),
         default=_D.lapse_after_days, validators=_days(3650))
+    # value segmentation (DOMAIN.md §5)
+    value_high_cut = models.PositiveSmallIntegerField(
+        _("value score over which it is high (0-100)"), default=_V.high_cut,
+        validators=_weight())
+    value_w_margin = models.PositiveSmallIntegerField(
+        _("current value weight: unit gross margin"), default=_V.w_margin, validators=_weight())
+    value_w_volume = models.PositiveSmallIntegerField(
+        _("current value weight: total purchase volume"), default=_V.w_volume,
+        validators=_weight())
+    value_w_cost = models.PositiveSmallIntegerField(
+        _("current value weight: service cost (higher cost lowers it)"), default=_V.w_cost,
+        validators=_weight())
+    value_w_satisfaction = models.PositiveSmallIntegerField(
+        _("potential value weight: satisfaction"), default=_V.w_satisfaction,
+        validators=_weight())
+    value_w_loyalty = models.PositiveSmallIntegerField(
+        _("potential value weight: loyalty"), default=_V.w_loyalty, validators=_weight())
+    value_w_trust = models.PositiveSmallIntegerField(
+        _("potential value weight: trust"), default=_V.w_trust, validators=_weight())
+    value_w_influence = models.PositiveSmallIntegerField(
+        _("potential value weight: word-of-mouth influence"), default=_V.w_influence,
+        validators=_weight())
+    value_volume_full = models.DecimalField(
+        _("yuan paid that scores 10 on purchase volume"), max_digits=10, decimal_places=2,
+        default=Decimal(str(_V.volume_full)), validators=[MinValueValidator(Decimal("1"))])
+    value_wallet_subjects = models.PositiveSmallIntegerField(
+        _("subjects a family typically tutors (share of wallet)"),
+        default=_V.wallet_subjects, validators=[MinValueValidator(1), MaxValueValidator(12)])
+    value_gross_margin_rate = models.DecimalField(
+        _("gross margin rate at list price (0-1)"), max_digits=4, decimal_places=3,
+        default=Decimal(str(_V.gross_margin_rate)), validators=_rate())
+    value_reach = models.DecimalField(
+        _("people a satisfied customer reaches (word of mouth)"), max_digits=5,
+        decimal_places=1, default=Decimal(str(_V.reach)),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000"))])
+    value_close_rate = models.DecimalField(
+        _("share of those reached who buy (0-1)"), max_digits=4, decimal_places=3,
+        default=Decimal(str(_V.close_rate)), validators=_rate())
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
@@ -202,6 +249,33 @@ class LifecyclePolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.branch) if self.branch_id else str(_("Institution-wide default"))
+
+    def clean(self) -> None:
+        """Each group of value weights must sum to 100, reported on the group's first field."""
+        super().clean()
+        errors: dict[str, str] = {}
+        for group, label in ((CURRENT_WEIGHTS, _("current value")),
+                             (POTENTIAL_WEIGHTS, _("potential value"))):
+            values = [getattr(self, name) for name in group]
+            if any(v is None for v in values):
+                continue
+            total = sum(values)
+            if total != 100:
+                errors[group[0]] = _("The %(group)s weights must sum to 100 (now %(total)d).") % {
+                    "group": label, "total": total}
+        if errors:
+            raise ValidationError(errors)
+
+    def value_policy(self) -> ValuePolicy:
+        return ValuePolicy(
+            high_cut=self.value_high_cut, w_margin=self.value_w_margin,
+            w_volume=self.value_w_volume, w_cost=self.value_w_cost,
+            w_satisfaction=self.value_w_satisfaction, w_loyalty=self.value_w_loyalty,
+            w_trust=self.value_w_trust, w_influence=self.value_w_influence,
+            volume_full=float(self.value_volume_full),
+            wallet_subjects=self.value_wallet_subjects,
+            gross_margin_rate=float(self.value_gross_margin_rate),
+            reach=float(self.value_reach), close_rate=float(self.value_close_rate))
 
     def values(self) -> PolicyValues:
         """Plain values for the rules; floats so that rate comparisons match SQL figures."""
@@ -229,7 +303,12 @@ class LifecyclePolicy(models.Model):
                 weight_overdue_complaint=self.weight_overdue_complaint,
                 satisfaction=float(self.risk_satisfaction),
                 weight_satisfaction=self.weight_satisfaction,
+                # Without a RiskProfile the student's and the parent's satisfaction weigh
+                # what the single satisfaction signal weighs.
+                weight_student_satisfaction=self.weight_satisfaction,
+                weight_parent_satisfaction=self.weight_satisfaction,
             ),
+            value=self.value_policy(),
         )
 
 
@@ -273,6 +352,9 @@ class ScanRun(models.Model):
     branch = models.ForeignKey("crm.Branch", on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+", verbose_name=_("branch"),
                                help_text=_("Empty: all branches."))
+    # Idempotence of the schedule: one nightly run per day ("nightly:2025-05-20"); a
+    # second enqueue or a redelivered message resumes that run instead of starting one.
+    key = models.CharField(_("key"), max_length=40, unique=True, null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.QUEUED, db_index=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices,
@@ -284,8 +366,17 @@ class ScanRun(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     scanned = models.PositiveIntegerField(_("accounts scanned"), default=0)
+    scored = models.PositiveIntegerField(_("accounts scored"), default=0)
     moved = models.JSONField(_("moves by transition"), default=dict, blank=True)
     moved_total = models.PositiveIntegerField(_("accounts moved"), default=0)
+    moved_into_risk = models.PositiveIntegerField(_("moved into at-risk"), default=0)
+    moved_out_of_risk = models.PositiveIntegerField(_("moved out of at-risk"), default=0)
+    tasks_created = models.PositiveIntegerField(_("retention tasks created"), default=0)
+    tasks_escalated = models.PositiveIntegerField(_("overdue tasks escalated"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    attempts = models.PositiveSmallIntegerField(
+        _("attempts"), default=0, help_text=_("More than one: the run was resumed after a "
+                                              "crash or a redelivery."))
     errors = models.JSONField(_("errors"), default=list, blank=True)
 
     class Meta:

@@ -1,0 +1,287 @@
+"""Benchmark the nightly lifecycle job at scale: wall time, queries, memory, and two ratios.
+
+Why: scoring 100,000 accounts must be set-based (no per-account queries), chunked and
+resumable. This prints how far the job is from the floor (one hand-written SQL
+aggregate + UPDATE over the same tables) and how much faster it is than the obvious
+per-account ORM loop (measured on a sample, extrapolated). Targets (issue #4): within
+3x of the floor, >= 50x faster than the loop, peak memory flat in N.
+
+Run against a scratch PostgreSQL database, never a real one:
+
+    .venv/bin/python bench/nightly_scan.py --students 100000          # creates bench_scan
+    .venv/bin/python bench/nightly_scan.py --reuse --students 100000  # already seeded
+    ... --drop                                                         # drop it afterwards
+
+Seeding uses `manage.py seed_demo --students N` (crm/demo.py) in a subprocess.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def _sh(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def _seed(db: str, students: int) -> float:
+    _sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db)
+    _sh("createdb", "-h", "127.0.0.1", "-U", "postgres", db)
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{db}"}
+    py = sys.executable
+    subprocess.run([py, "manage.py", "migrate", "-v0"], check=True, cwd=ROOT, env=env)
+    started = time.monotonic()
+    subprocess.run([py, "manage.py", "seed_demo", "--students", str(students), "--seed", "1"],
+                   check=True, cwd=ROOT, env=env)
+    return time.monotonic() - started
+
+
+class QueryCounter:
+    """connection.execute_wrapper: counts every statement the job sends."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
+def run_job(branch_id: int | None, chunk_size: int, *, trace: bool) -> dict:
+    from django.db import connection
+
+    from lifecycle.models import ScanRun
+    from lifecycle.pipeline import scan_lifecycle
+
+    counter = QueryCounter()
+    if trace:
+        tracemalloc.start()
+    started = time.monotonic()
+    with connection.execute_wrapper(counter):
+        run = scan_lifecycle(run=ScanRun.objects.create(branch_id=branch_id,
+                                                        source=ScanRun.Source.COMMAND),
+                             chunk_size=chunk_size)
+    wall = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    if trace:
+        tracemalloc.stop()
+    return {"wall": wall, "queries": counter.n, "peak_mb": peak / 2**20, "run": run}
+
+
+def floor_sql() -> float:
+    """One hand-written statement reading the same tables grouped by student, one UPDATE."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from lifecycle.models import AccountScore
+    from students.models import (
+        Attendance,
+        Complaint,
+        Contract,
+        ExamScore,
+        Interaction,
+        LedgerEntry,
+        Payment,
+        SatisfactionSurvey,
+        Student,
+    )
+
+    t = {m.__name__: m._meta.db_table for m in (Attendance, Complaint, Contract, ExamScore,
+                                                 Interaction, LedgerEntry, Payment,
+                                                 SatisfactionSurvey, Student, AccountScore)}
+    now = timezone.now()
+    today = timezone.localdate(now)
+    import datetime as dt
+
+    since = today - dt.timedelta(weeks=4)
+    base = today - dt.timedelta(weeks=12)
+    sql = f"""
+    CREATE TEMP TABLE floor_figs ON COMMIT DROP AS
+    SELECT s.id AS student_id, a.present, a.absent, a.base_present, a.base_absent,
+           a.last_present, l.balance, l.consumed, p.paid, i.last_contact, i.c90,
+           c.open, c.overdue, sv.overall, e.n_exams
+    FROM {t['Student']} s
+    LEFT JOIN (SELECT student_id,
+                 count(*) FILTER (WHERE status IN ('attended','late')
+                                  AND date >= %(since)s) present,
+                 count(*) FILTER (WHERE status = 'absent' AND date >= %(since)s) absent,
+                 count(*) FILTER (WHERE status IN ('attended','late')
+                                  AND date >= %(base)s) base_present,
+                 count(*) FILTER (WHERE status = 'absent' AND date >= %(base)s) base_absent,
+                 max(date) FILTER (WHERE status IN ('attended','late')) last_present
+               FROM {t['Attendance']} GROUP BY student_id) a ON a.student_id = s.id
+    LEFT JOIN (SELECT ct.student_id, sum(le.hours) balance,
+                 sum(le.hours) FILTER (WHERE le.kind IN ('consumed','reversal')
+                                       AND le.occurred_at >= %(since_dt)s) consumed
+               FROM {t['LedgerEntry']} le JOIN {t['Contract']} ct ON ct.id = le.contract_id
+               GROUP BY ct.student_id) l ON l.student_id = s.id
+    LEFT JOIN (SELECT ct.student_id, sum(pm.amount) paid
+               FROM {t['Payment']} pm JOIN {t['Contract']} ct ON ct.id = pm.contract_id
+               GROUP BY ct.student_id) p ON p.student_id = s.id
+    LEFT JOIN (SELECT student_id, max(occurred_at) last_contact,
+                 count(*) FILTER (WHERE occurred_at >= %(d90)s) c90
+               FROM {t['Interaction']} GROUP BY student_id) i ON i.student_id = s.id
+    LEFT JOIN (SELECT student_id, count(*) FILTER (WHERE status <> 'resolved') open,
+                 count(*) FILTER (WHERE status <> 'resolved' AND sla_due < %(now)s) overdue
+               FROM {t['Complaint']} GROUP BY student_id) c ON c.student_id = s.id
+    LEFT JOIN (SELECT DISTINCT ON (student_id) student_id, overall
+               FROM {t['SatisfactionSurvey']} ORDER BY student_id, surveyed_at DESC, id DESC
+               ) sv ON sv.student_id = s.id
+    LEFT JOIN (SELECT student_id, count(*) n_exams FROM {t['ExamScore']}
+               WHERE exam_date >= %(year)s GROUP BY student_id) e ON e.student_id = s.id;
+    UPDATE {t['AccountScore']} a SET scored_at = %(now)s,
+           figures = a.figures || jsonb_build_object('floor_present', f.present,
+                                                     'floor_balance', f.balance)
+    FROM floor_figs f WHERE a.student_id = f.student_id;
+    """
+    params = {"since": since, "base": base, "since_dt": now - dt.timedelta(weeks=4),
+              "d90": now - dt.timedelta(days=90), "now": now,
+              "year": today - dt.timedelta(days=365)}
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, params)
+    return time.monotonic() - started
+
+
+def per_account_loop(sample: int) -> tuple[float, int]:
+    """The obvious ORM code: a handful of queries per account, one save per account."""
+    import datetime as dt
+
+    from django.db import connection, transaction
+    from django.db.models import Max, Sum
+    from django.utils import timezone
+
+    from lifecycle.models import AccountScore, LifecyclePolicy
+    from lifecycle.periods import phase_of
+    from lifecycle.risk import RiskFigures, RiskPolicy, risk_score
+    from lifecycle.value import ValueFigures, ValuePolicy, value_score
+    from students.models import Attendance, Student
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    since = today - dt.timedelta(weeks=4)
+    _ = LifecyclePolicy
+    counter = QueryCounter()
+    ids = list(Student.objects.order_by("?").values_list("pk", flat=True)[:sample])
+    started = time.monotonic()
+    with connection.execute_wrapper(counter), transaction.atomic():
+        for s in Student.objects.filter(pk__in=ids):
+            att = Attendance.objects.filter(student=s)
+            present = att.filter(status__in=["attended", "late"], date__gte=since).count()
+            absent = att.filter(status="absent", date__gte=since).count()
+            last_present = att.filter(status__in=["attended", "late"]).aggregate(
+                d=Max("date"))["d"]
+            streak = att.filter(status="absent",
+                                date__gt=last_present or dt.date(1900, 1, 1)).count()
+            remaining = consumed = paid = 0.0
+            for c in s.contracts.all():
+                remaining += float(c.ledger.aggregate(h=Sum("hours"))["h"] or 0)
+                consumed += float(c.ledger.filter(kind="consumed", occurred_at__gte=now
+                                                  - dt.timedelta(weeks=4))
+                                  .aggregate(h=Sum("hours"))["h"] or 0)
+                paid += float(c.payments.aggregate(a=Sum("amount"))["a"] or 0)
+            last = s.interactions.aggregate(t=Max("occurred_at"))["t"]
+            open_c = s.complaints.exclude(status="resolved").count()
+            survey = s.surveys.order_by("-surveyed_at").first()
+            exams = list(s.exam_scores.filter(exam_date__gte=today - dt.timedelta(days=365)))
+            risk = risk_score(RiskFigures(
+                consecutive_absences=streak,
+                attendance_rate=present / (present + absent) if present + absent else None,
+                remaining_hours=remaining, weekly_consumption=max(-consumed, 0) / 4,
+                days_since_interaction=(now - last).days if last else None,
+                open_complaints=open_c,
+                latest_satisfaction=survey.overall if survey else None), RiskPolicy())
+            value = value_score(ValueFigures(paid_total=paid, recommend=(
+                survey.recommend if survey else None)), ValuePolicy())
+            _ = exams
+            AccountScore.objects.update_or_create(student=s, defaults={
+                "branch_id": s.branch_id, "period": s.period, "scored_at": now,
+                "current_value": value.current, "potential_value": value.potential,
+                "segment": value.segment,
+                "customer_type": f"{value.segment}.{phase_of(s.period)}",
+                "risk": risk.score})
+    return time.monotonic() - started, counter.n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=100_000)
+    parser.add_argument("--db", default="bench_scan")
+    parser.add_argument("--reuse", action="store_true", help="skip seeding (already seeded)")
+    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--sample", type=int, default=500)
+    args = parser.parse_args(argv)
+
+    seed_s = None if args.reuse else _seed(args.db, args.students)
+    os.environ["DATABASE_URL"] = f"{PG}/{args.db}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from crm.models import Branch
+    from students.models import Attendance, Student
+
+    n = Student.objects.count()
+    att = Attendance.objects.count()
+    print(f"database {args.db}: {n:,} students, {att:,} attendance rows"
+          + (f" (seeded in {seed_s:.0f} s)" if seed_s else ""))
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    first = run_job(None, args.chunk_size, trace=False)
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = first["run"]
+    print(f"\nnightly job, first night (N={n:,}, chunk {args.chunk_size}):")
+    print(f"  wall time        {first['wall']:8.1f} s   ({n / first['wall']:,.0f} accounts/s)")
+    print(f"  queries          {first['queries']:8,}   ({first['queries'] / n:.3f} per account, "
+          f"{run.chunks_done} chunks)")
+    print(f"  max RSS growth   {(rss1 - rss0) / 1024:8.1f} MB")
+    print(f"  scored {run.scored:,}, moved {run.moved_total:,} (into at-risk "
+          f"{run.moved_into_risk:,}, out {run.moved_out_of_risk:,}), tasks {run.tasks_created:,}"
+          f", errors {len(run.errors)}")
+
+    second = run_job(None, args.chunk_size, trace=False)
+    print(f"  steady night     {second['wall']:8.1f} s   ({second['queries']:,} queries)")
+
+    branch = Branch.objects.order_by("pk").first()
+    small_n = Student.objects.filter(branch=branch).count()
+    small = run_job(branch.pk, args.chunk_size, trace=True)
+    big = run_job(None, args.chunk_size, trace=True)
+    print("\npeak Python memory (tracemalloc) at two N:")
+    print(f"  N={small_n:>8,}  {small['peak_mb']:7.1f} MB")
+    print(f"  N={n:>8,}  {big['peak_mb']:7.1f} MB")
+
+    floor = floor_sql()
+    print(f"\nfloor: one SQL aggregate + UPDATE   {floor:8.1f} s")
+    print(f"  job / floor (steady night)        {second['wall'] / floor:8.2f} x")
+    print(f"  job / floor (first night)         {first['wall'] / floor:8.2f} x")
+
+    loop_s, loop_q = per_account_loop(args.sample)
+    per = loop_s / args.sample
+    print(f"\nper-account ORM loop on {args.sample} accounts: {loop_s:.1f} s "
+          f"({loop_q / args.sample:.1f} queries per account)")
+    print(f"  extrapolated to N={n:,}          {per * n:8.0f} s")
+    print(f"  speed-up of the job (steady)      {per * n / second['wall']:8.1f} x")
+    print(f"  speed-up of the job (first)       {per * n / first['wall']:8.1f} x")
+
+    if args.drop:
+        from django.db import connections
+
+        connections.close_all()
+        _sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", args.db)
+        print(f"\ndropped {args.db}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

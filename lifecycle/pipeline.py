@@ -1,0 +1,505 @@
+"""The nightly lifecycle job: figures -> scores -> rules -> retention tasks, chunk by chunk.
+
+Why this shape (issue #4): 100,000 accounts must be scored without per-account
+queries and without losing work when a worker dies.
+
+* Chunks are id ranges of students; each chunk is one transaction that writes the
+  chunk's scores, risk states, transitions, tasks and the run's counters together, so
+  a crash loses at most the chunk in flight.
+* Resume from DB state: an account is done for a run when it has its ScoreHistory row
+  (unique (student, run)); a rerun of the same run skips those, so every account is
+  scored once per run however often the job is retried, redelivered or run twice.
+* Concurrent workers on the same run lock the chunk's student rows with
+  SKIP LOCKED (PostgreSQL): the second worker takes other accounts, never the same.
+* Writes are set-based: INSERT ... ON CONFLICT (bulk_create with ignore_conflicts /
+  update_conflicts) on both PostgreSQL and SQLite, never bulk_update's giant CASE.
+* Period moves go through services.account_transition (the single door); they are
+  few per night, each locks one row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.utils import timezone
+
+from crm.models import Branch
+from parents.models import Guardianship
+from students.models import Student
+
+from .figures import Account, branch_first_purchase_avg, load_accounts
+from .models import (
+    AccountScore,
+    BranchSnapshot,
+    PolicyValues,
+    RetentionTask,
+    RiskState,
+    ScanRun,
+    ScoreHistory,
+    Transition,
+)
+from .periods import MAINTENANCE_PERIODS, Period
+from .retention import (
+    PlaybookRule,
+    branch_managers,
+    due_at,
+    escalate_overdue_tasks,
+    fires,
+    playbooks_by_branch,
+    priority_of,
+    target_of,
+)
+from .risk import RiskPolicy, RiskResult, risk_score
+from .rules import decide
+from .selectors import policies_by_branch, risk_profiles
+from .value import ValueResult, value_score
+
+logger = logging.getLogger(__name__)
+
+MAX_STEPS = 6  # the longest legal path an account can walk in one scan, plus one
+TRAIL_DAYS = 8
+# Test-only: seconds each chunk sleeps, so a test can kill a real worker mid-run.
+CHUNK_DELAY_ENV = "LIFECYCLE_TEST_CHUNK_DELAY"
+
+
+@dataclass
+class RunContext:
+    """What every chunk needs, read once per run (policies, playbooks, managers)."""
+
+    now: dt.datetime
+    policies: dict[int, PolicyValues]
+    profiles: dict[tuple[int | None, str], RiskPolicy]
+    playbooks: dict[int, list[PlaybookRule]]
+    managers: dict[int, int]
+    branch_avg: dict[int, float]
+    counters: Counter[str] = field(default_factory=Counter)
+
+    def risk_policy(self, acc: Account) -> RiskPolicy:
+        """DOMAIN.md §4: at risk is judged as the period it came from."""
+        judged = acc.period if acc.period != Period.AT_RISK else acc.previous_period
+        return (self.profiles.get((acc.branch_id, judged))
+                or self.profiles.get((None, judged))
+                or self.policies[acc.branch_id].risk)
+
+    def policy(self, acc: Account) -> PolicyValues:
+        return replace(self.policies[acc.branch_id], risk=self.risk_policy(acc))
+
+
+def run_context(branch_ids: list[int], now: dt.datetime) -> RunContext:
+    return RunContext(now=now, policies=policies_by_branch(branch_ids),
+                      profiles=risk_profiles(branch_ids),
+                      playbooks=playbooks_by_branch(branch_ids),
+                      managers=branch_managers(branch_ids),
+                      branch_avg=branch_first_purchase_avg(branch_ids, now=now))
+
+
+def nightly_run_for(day: dt.date, *, source: str = ScanRun.Source.SCHEDULE) -> ScanRun:
+    """The one nightly run of a day (created once: the key is unique)."""
+    run, _created = ScanRun.objects.get_or_create(key=f"nightly:{day.isoformat()}",
+                                                  defaults={"source": source})
+    return run
+
+
+def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
+                   chunk_size: int = 500, source: str = ScanRun.Source.SCHEDULE,
+                   now: dt.datetime | None = None) -> ScanRun:
+    """Run (or resume) the whole nightly job for every account (of a branch).
+
+    Same code for the beat schedule, the task, the command, the admin action and the
+    API. A finished run is returned as it is.
+    """
+    if run is None:
+        run = ScanRun.objects.create(branch_id=branch_id, source=source)
+    if run.status == ScanRun.Status.FINISHED:
+        return run
+    now = now or timezone.now()
+    ScanRun.objects.filter(pk=run.pk).update(
+        status=ScanRun.Status.RUNNING, attempts=F("attempts") + 1,
+        started_at=run.started_at or now)
+    run.refresh_from_db()
+    students = Student.objects.all()
+    if run.branch_id is not None:
+        students = students.filter(branch_id=run.branch_id)
+    branch_ids = sorted(set(students.order_by().values_list("branch_id", flat=True).distinct()))
+    ctx = run_context(branch_ids, now)
+    done = ScoreHistory.objects.filter(run=run, student=OuterRef("pk"))
+    delay = float(os.environ.get(CHUNK_DELAY_ENV, "0") or 0)
+    last = 0
+    while True:
+        ids = list(students.filter(pk__gt=last).exclude(Exists(done)).order_by("pk")
+                   .values_list("pk", flat=True)[:chunk_size])
+        if not ids:
+            break
+        last = ids[-1]
+        try:
+            with transaction.atomic():
+                _scan_chunk(Student.objects.filter(pk__in=ids), ctx=ctx, run=run)
+        except Exception as exc:  # one bad chunk must not stop the others
+            logger.exception("lifecycle scan chunk %s-%s failed", ids[0], ids[-1])
+            _record_error(run, {"chunk": [ids[0], ids[-1]], "error": repr(exc)})
+        if delay:
+            time.sleep(delay)
+    if _others_still_working(students.exclude(Exists(done))):
+        return run  # a concurrent worker holds a chunk; the last one out finishes the run
+    run.tasks_escalated = escalate_overdue_tasks(now=now, branch_id=run.branch_id)
+    refresh_snapshots(run=run, branch_ids=branch_ids, now=now)
+    return _finish(run)
+
+
+def _others_still_working(unscored: Any) -> bool:
+    """True when some unscored accounts are locked by another worker's chunk right now.
+
+    Unscored and unlocked accounts are this run's failed chunks (recorded as errors);
+    SQLite has no row locks and a single writer, so there it is always False.
+    """
+    with transaction.atomic():
+        total = unscored.count()
+        if not total:
+            return False
+        free = len(list(unscored.select_for_update(skip_locked=True).values_list("pk",
+                                                                                 flat=True)))
+    return free < total
+
+
+def _record_error(run: ScanRun, error: dict) -> None:
+    with transaction.atomic():
+        locked = ScanRun.objects.select_for_update().get(pk=run.pk)
+        locked.errors = [*(locked.errors or []), error][-200:]
+        locked.save(update_fields=["errors"])
+
+
+def _finish(run: ScanRun) -> ScanRun:
+    """Counts come from the rows written (DB truth), so a resumed run reports its whole work."""
+    moves = Counter({f"{r['from_period']}->{r['to_period']}": r["n"] for r in
+                     Transition.objects.filter(scan_run=run).values("from_period", "to_period")
+                     .annotate(n=Count("pk"))})
+    fresh = ScanRun.objects.get(pk=run.pk)
+    fresh.moved = dict(moves)
+    fresh.moved_total = sum(moves.values())
+    fresh.moved_into_risk = sum(n for k, n in moves.items() if k.endswith("->at_risk"))
+    fresh.moved_out_of_risk = sum(n for k, n in moves.items() if k.startswith("at_risk->"))
+    fresh.scored = ScoreHistory.objects.filter(run=run).count()
+    fresh.tasks_created = RetentionTask.objects.filter(scan_run=run).count()
+    fresh.tasks_escalated = run.tasks_escalated
+    fresh.status, fresh.finished_at = ScanRun.Status.FINISHED, timezone.now()
+    fresh.save(update_fields=["moved", "moved_total", "moved_into_risk", "moved_out_of_risk",
+                              "scored", "tasks_created", "tasks_escalated", "status",
+                              "finished_at"])
+    return fresh
+
+
+# --- one chunk ---------------------------------------------------------------------------
+
+def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
+    """Score, apply the rules and open tasks for one chunk, inside the caller's transaction."""
+    now = ctx.now
+    # Claim: lock the chunk's rows, skipping rows a concurrent worker holds, and drop
+    # accounts another worker finished for this run meanwhile.
+    done = ScoreHistory.objects.filter(run=run, student=OuterRef("pk"))
+    ids = list(qs.select_for_update(skip_locked=True).exclude(Exists(done)).order_by("pk")
+               .values_list("pk", flat=True))
+    if ids:
+        # Read committed: the statement above may have judged 'done' on a snapshot taken
+        # before another worker committed this very chunk and released its locks; a new
+        # statement after the lock sees that commit.
+        finished = set(ScoreHistory.objects.filter(run=run, student_id__in=ids)
+                       .values_list("student_id", flat=True))
+        ids = [i for i in ids if i not in finished]
+    if not ids:
+        return
+    accounts = load_accounts(ids, policies=ctx.policies, now=now, branch_avg=ctx.branch_avg)
+    states = {s.student_id: s for s in RiskState.objects.filter(student_id__in=ids)}
+    changed_states: dict[int, RiskState] = {}
+    pending = dict(accounts)
+    for _step in range(MAX_STEPS):
+        _refresh_risk_states(pending.values(), states, changed_states, ctx)
+        moved: list[int] = []
+        for acc in pending.values():
+            facts = replace(acc.facts, risk_clear_since=_clear_since(states.get(acc.id)))
+            decision = decide(facts, ctx.policy(acc), now)
+            if decision is None:
+                continue
+            try:
+                from .services import account_transition
+
+                account_transition(
+                    student=Student(pk=acc.id), to_period=decision.to_period,
+                    trigger=decision.trigger, reason=decision.reason,
+                    evidence=decision.evidence, win_back=decision.win_back,
+                    expected_from=facts.period, scan_run=run)
+            except ValidationError as exc:
+                _record_error(run, {"student": acc.id, "to": decision.to_period,
+                                    "error": "; ".join(exc.messages)})
+                continue
+            moved.append(acc.id)
+        if not moved:
+            break
+        # History changed: re-read the moved accounts only, set-based again.
+        pending = load_accounts(moved, policies=ctx.policies, now=now,
+                                branch_avg=ctx.branch_avg)
+        accounts.update(pending)
+    if changed_states:
+        RiskState.objects.bulk_create(
+            list(changed_states.values()), update_conflicts=True, unique_fields=["student"],
+            update_fields=["score", "factors", "clear_since", "changed_at"])
+    scores = _write_scores(accounts, ctx=ctx, run=run)
+    _open_tasks(accounts, scores, ctx=ctx, run=run)
+    ScanRun.objects.filter(pk=run.pk).update(scanned=F("scanned") + len(ids),
+                                             chunks_done=F("chunks_done") + 1)
+
+
+def _clear_since(state: RiskState | None) -> dt.datetime | None:
+    return state.clear_since if state is not None else None
+
+
+def _risk_of(acc: Account, ctx: RunContext) -> RiskResult | None:
+    if acc.period not in MAINTENANCE_PERIODS:
+        return None
+    return risk_score(acc.facts.figures, ctx.risk_policy(acc))
+
+
+def _refresh_risk_states(accounts: Any, states: dict[int, RiskState],
+                         changed: dict[int, RiskState], ctx: RunContext) -> None:
+    """Keep each maintenance account's latest risk and since when it is clear (in memory)."""
+    now = ctx.now
+    for acc in accounts:
+        result = _risk_of(acc, ctx)
+        if result is None:
+            continue
+        policy = ctx.risk_policy(acc)
+        factors = [{"code": f.code, "value": f.value, "points": f.points}
+                   for f in result.factors]
+        above = result.is_at_risk(policy)
+        state = states.get(acc.id)
+        if state is None:
+            state = RiskState(student_id=acc.id, score=result.score, factors=factors,
+                              clear_since=None if above else now, changed_at=now)
+            states[acc.id] = changed[acc.id] = state
+            continue
+        clear_since = None if above else (state.clear_since or now)
+        if (state.score, state.factors, state.clear_since) != (result.score, factors,
+                                                                clear_since):
+            state.score, state.factors, state.clear_since = result.score, factors, clear_since
+            state.changed_at = now
+            changed[acc.id] = state
+
+
+def _trail(previous: list | None, today: dt.date, score: int | None
+           ) -> tuple[list, int | None]:
+    """Recent daily risk scores and the score a week ago (latest at or before 7 days)."""
+    trail = [[d, s] for d, s in (previous or []) if d != today.isoformat()]
+    if score is not None:
+        trail.append([today.isoformat(), score])
+    week = (today - dt.timedelta(days=7)).isoformat()
+    older = [e for e in trail if e[0] <= week]
+    recent = [e for e in trail if e[0] > (today - dt.timedelta(days=TRAIL_DAYS)).isoformat()]
+    baseline = older[-1] if older else (recent[0] if len(recent) > 1 else None)
+    keep = ([older[-1]] if older else []) + recent
+    return keep, (baseline[1] if baseline else None)
+
+
+def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
+                  ) -> dict[int, tuple[ValueResult, RiskResult | None]]:
+    now = ctx.now
+    today = timezone.localdate(now)
+    previous = dict(AccountScore.objects.filter(student_id__in=list(accounts))
+                    .values_list("student_id", "risk_trail"))
+    history: list[ScoreHistory] = []
+    latest: list[AccountScore] = []
+    out: dict[int, tuple[ValueResult, RiskResult | None]] = {}
+    for acc in accounts.values():
+        policy = ctx.policies[acc.branch_id]
+        value = value_score(acc.value, policy.value)
+        risk = _risk_of(acc, ctx)
+        out[acc.id] = (value, risk)
+        ctype = value.customer_type(acc.period)
+        factors = [f.as_dict() for f in risk.factors] if risk else []
+        trail, week_ago = _trail(previous.get(acc.id), today, risk.score if risk else None)
+        history.append(ScoreHistory(
+            student_id=acc.id, run=run, scored_at=now, period=acc.period,
+            current_value=value.current, potential_value=value.potential,
+            segment=value.segment, customer_type=ctype,
+            risk=risk.score if risk else None,
+            risk_factors=[{k: f[k] for k in ("code", "value", "points")} for f in factors]))
+        figures = acc.facts.figures
+        latest.append(AccountScore(
+            student_id=acc.id, branch_id=acc.branch_id, run=run, scored_at=now,
+            period=acc.period, current_value=value.current, potential_value=value.potential,
+            segment=value.segment, customer_type=ctype, risk=risk.score if risk else None,
+            risk_factors=[{k: f[k] for k in ("code", "value", "points")} for f in factors],
+            risk_trail=trail, risk_week_ago=week_ago if risk else None,
+            breakdown=value.breakdown(policy.value),
+            figures={
+                "consecutive_absences": figures.consecutive_absences,
+                "attendance_rate": figures.attendance_rate,
+                "attendance_baseline": figures.attendance_baseline,
+                "remaining_hours": round(figures.remaining_hours, 2),
+                "weeks_of_hours_left": (round(figures.weeks_of_hours_left, 1)
+                                        if figures.weeks_of_hours_left is not None else None),
+                "days_since_interaction": figures.days_since_interaction,
+                "open_complaints": figures.open_complaints,
+                "overdue_complaints": figures.overdue_complaints,
+                "student_satisfaction": figures.student_satisfaction,
+                "parent_satisfaction": figures.parent_satisfaction,
+                "exam_slope": figures.exam_slope,
+                "unpaid_contract_days": figures.unpaid_contract_days,
+                "refund_requests": figures.refund_requests,
+                "decision_style": figures.decision_style,
+                "last_present_on": (acc.last_present_on.isoformat()
+                                    if acc.last_present_on else None),
+            }))
+    if connection.vendor == "postgresql":
+        _pg_upsert(ScoreHistory, history, conflict=["student_id", "run_id"], update=[])
+        _pg_upsert(AccountScore, latest, conflict=["student_id"], update=_SCORE_UPDATE)
+    else:  # SQLite (the quickstart): the same statements through the ORM
+        # ON CONFLICT DO NOTHING: a concurrent or repeated chunk cannot score twice per run.
+        ScoreHistory.objects.bulk_create(history, ignore_conflicts=True)
+        AccountScore.objects.bulk_create(
+            latest, update_conflicts=True, unique_fields=["student"],
+            update_fields=[f.removesuffix("_id") for f in _SCORE_UPDATE])
+    return out
+
+
+_SCORE_UPDATE = ["branch_id", "run_id", "scored_at", "period", "current_value",
+                 "potential_value", "segment", "customer_type", "risk", "risk_factors",
+                 "risk_trail", "risk_week_ago", "breakdown", "figures"]
+
+
+def _pg_upsert(model: Any, objs: list, *, conflict: list[str], update: list[str]) -> None:
+    """INSERT ... VALUES ... ON CONFLICT on PostgreSQL, values rendered by psycopg2.
+
+    Why: bulk_create prepares every value through the field machinery (about half the
+    chunk's time at 1,000 rows x 15 columns); the statement is the same.
+    """
+    if not objs:
+        return
+    from psycopg2.extras import Json
+
+    cols = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = [f.column for f in cols]
+    rows = [tuple(Json(v) if isinstance(v, dict | list) else v
+                  for v in (getattr(o, f.attname) for f in cols)) for o in objs]
+    table = model._meta.db_table
+    action = ("DO NOTHING" if not update else "DO UPDATE SET " + ", ".join(
+        f'"{c}" = EXCLUDED."{c}"' for c in update))
+    col_list = ", ".join(f'"{n}"' for n in names)
+    key_list = ", ".join(f'"{c}"' for c in conflict)
+    sql = (f'INSERT INTO "{table}" ({col_list}) VALUES %s '
+           f"ON CONFLICT ({key_list}) {action}")
+    with connection.cursor() as cur:
+        raw = cur.cursor  # psycopg2's own cursor renders the values
+        placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
+        values = ",".join(raw.mogrify(placeholder, row).decode() for row in rows)
+        # Through Django's cursor, so the statement is logged and counted like any other.
+        cur.execute(sql.replace("%s", values, 1))
+
+
+def _open_tasks(accounts: dict[int, Account],
+                scores: dict[int, tuple[ValueResult, RiskResult | None]], *,
+                ctx: RunContext, run: ScanRun) -> None:
+    """Open the playbooks' tasks for the chunk: dedup by constraint, cool-down by query."""
+    now = ctx.now
+    wanted: list[tuple[Account, PlaybookRule, ValueResult, RiskResult | None]] = []
+    for acc in accounts.values():
+        value, risk = scores[acc.id]
+        weeks_left = acc.facts.figures.weeks_of_hours_left
+        attended = bool(acc.last_present_on and acc.period_since
+                        and acc.last_present_on >= timezone.localdate(acc.period_since))
+        for rule in ctx.playbooks.get(acc.branch_id, []):
+            if fires(rule, period=acc.period, segment=value.segment,
+                     risk=risk.score if risk else None, weeks_left=weeks_left,
+                     attended_in_period=attended):
+                wanted.append((acc, rule, value, risk))
+    if not wanted:
+        return
+    ids = sorted({a.id for a, *_ in wanted})
+    # Most nights most tasks are already open: skip them here (one query) rather than
+    # sending them to bounce off the constraint, which remains the guard against races.
+    already_open = set(RetentionTask.objects.filter(
+        student_id__in=ids, status=RetentionTask.Status.OPEN).values_list(
+        "student_id", "playbook_id"))
+    closed = {(r["student_id"], r["playbook_id"]): r["last"] for r in
+              RetentionTask.objects.filter(student_id__in=ids).exclude(
+                  status=RetentionTask.Status.OPEN)
+              .values("student_id", "playbook_id").annotate(last=Max("closed_at"))}
+    guardians: dict[int, list[dict]] = defaultdict(list)
+    for g in (Guardianship.objects.filter(student_id__in=ids).order_by("id")
+              .values("student_id", "parent_id", "is_decision_maker", "is_primary_contact")):
+        guardians[g["student_id"]].append(g)
+    tasks: list[RetentionTask] = []
+    for acc, rule, value, risk in wanted:
+        if (acc.id, rule.id) in already_open:
+            continue
+        last = closed.get((acc.id, rule.id))
+        if last is not None and last > now - dt.timedelta(days=rule.cooldown_days):
+            continue  # cool-down: just completed or skipped
+        target, parent = target_of(acc.decision_style, guardians.get(acc.id, []))
+        manager = ctx.managers.get(acc.branch_id)
+        assignee = (manager if rule.assignee == "manager"
+                    else acc.counselor_id or manager)
+        tasks.append(RetentionTask(
+            student_id=acc.id, branch_id=acc.branch_id, playbook_id=rule.id, target=target,
+            target_parent_id=parent, assignee_id=assignee,
+            priority=priority_of(rule, segment=value.segment,
+                                 risk=risk.score if risk else None),
+            due_at=due_at(rule, now), created_at=now, scan_run=run,
+            evidence={"segment": value.segment, "current_value": value.current,
+                      "potential_value": value.potential,
+                      "risk": risk.score if risk else None,
+                      "factors": [f.as_dict() for f in risk.factors] if risk else []}))
+    # ON CONFLICT DO NOTHING against the partial unique index: an open task stays one.
+    RetentionTask.objects.bulk_create(tasks, ignore_conflicts=True)
+
+
+# --- dashboards ---------------------------------------------------------------------------
+
+def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
+                      now: dt.datetime | None = None) -> int:
+    """Per-branch counts for the dashboards, from grouped aggregates (one upsert)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    per_period: dict[int, dict[str, int]] = defaultdict(dict)
+    for r in (Student.objects.filter(branch_id__in=branch_ids).values("branch_id", "period")
+              .annotate(n=Count("pk"))):
+        per_period[r["branch_id"]][r["period"]] = r["n"]
+    per_type: dict[int, dict[str, int]] = defaultdict(dict)
+    for r in (AccountScore.objects.filter(branch_id__in=branch_ids)
+              .values("branch_id", "customer_type").annotate(n=Count("pk"))):
+        per_type[r["branch_id"]][r["customer_type"]] = r["n"]
+    month = now - dt.timedelta(days=30)
+    tasks = {r["branch_id"]: r for r in RetentionTask.objects.filter(branch_id__in=branch_ids)
+             .values("branch_id").annotate(
+                 open=Count("pk", filter=Q(status=RetentionTask.Status.OPEN)),
+                 overdue=Count("pk", filter=Q(status=RetentionTask.Status.OPEN,
+                                              due_at__lt=now)),
+                 created_30d=Count("pk", filter=Q(created_at__gte=month)),
+                 done_30d=Count("pk", filter=Q(status=RetentionTask.Status.DONE,
+                                               closed_at__gte=month)),
+                 skipped_30d=Count("pk", filter=Q(status=RetentionTask.Status.SKIPPED,
+                                                  closed_at__gte=month)))}
+    rows = []
+    for bid in Branch.objects.filter(pk__in=branch_ids).values_list("pk", flat=True):
+        t = tasks.get(bid, {})
+        closed = (t.get("done_30d", 0) + t.get("skipped_30d", 0))
+        task_figures = {k: t.get(k, 0) for k in ("open", "overdue", "created_30d", "done_30d",
+                                                 "skipped_30d")}
+        task_figures["completion_rate"] = (round(t.get("done_30d", 0) / closed, 3)
+                                           if closed else None)
+        periods = per_period.get(bid, {})
+        rows.append(BranchSnapshot(
+            branch_id=bid, day=today, run=run, accounts=sum(periods.values()),
+            at_risk=periods.get(Period.AT_RISK, 0), by_period=periods,
+            by_type=per_type.get(bid, {}), tasks=task_figures, created_at=now))
+    BranchSnapshot.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["branch", "day"],
+        update_fields=["run", "accounts", "at_risk", "by_period", "by_type", "tasks",
+                       "created_at"])
+    return len(rows)

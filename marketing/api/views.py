@@ -1,0 +1,216 @@
+"""Marketing API: thin views over the marketing services and selectors.
+
+Prospects follow the account scoping (crm.permissions); campaigns and analytics are
+for managers (their branch) and head office; counselors and front desk get 403 there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.api.permissions import CapabilityPermission, account_writers, managers, roles
+from crm.api.viewsets import ScopedReadOnlyViewSet
+from crm.permissions import scope_by_branch
+from crm.roles import Role
+
+from .. import selectors, services
+from ..models import Campaign, Enquiry, Prospect
+from . import serializers as s
+
+counselors_up = roles(Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
+
+
+class ProspectViewSet(ScopedReadOnlyViewSet):
+    """Prospects (1:1 with students) with their pipeline; scoped like the accounts."""
+
+    queryset = Prospect.objects.select_related("student").order_by("-created_at", "-id")
+    serializer_class = s.ProspectSerializer
+    scope = staticmethod(selectors.scope_prospects)
+    read_capability = account_writers
+    action_capabilities = {"advance": account_writers, "claim": roles(Role.COUNSELOR),
+                           "tier": counselors_up, "release": counselors_up}
+    filterset_fields = ["pool", "stage", "tier", "owner", "campaign"]
+
+    def get_serializer_class(self) -> Any:
+        return s.ProspectDetailSerializer if self.action == "retrieve" else s.ProspectSerializer
+
+    @extend_schema(request=s.AdvanceInput, responses=s.ProspectDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def advance(self, request: Request, pk: str | None = None) -> Response:
+        prospect = self.get_object()
+        data = s.AdvanceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.prospect_advance(prospect=prospect, actor=request.user, **data.validated_data)
+        return Response(s.ProspectDetailSerializer(self.refetch(prospect)).data)
+
+    @extend_schema(request=None, responses=s.ProspectSerializer)
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str | None = None) -> Response:
+        prospect = services.prospect_claim(prospect=self.get_object(), counselor=request.user)
+        return Response(s.ProspectSerializer(self.refetch(prospect)).data)
+
+    @extend_schema(request=None, responses=s.ProspectSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request: Request, pk: str | None = None) -> Response:
+        prospect = self.get_object()
+        if prospect.owner_id != request.user.pk and not managers(request.user):
+            from rest_framework.exceptions import PermissionDenied
+
+            raise PermissionDenied(_("Only the owner or a manager can release this lead."))
+        prospect = services.prospect_release(prospect=prospect, actor=request.user,
+                                             reason=str(request.data.get("reason", "")))
+        return Response(s.ProspectSerializer(self.refetch(prospect)).data)
+
+    @extend_schema(request=s.TierInput, responses=s.ProspectSerializer)
+    @action(detail=True, methods=["post"])
+    def tier(self, request: Request, pk: str | None = None) -> Response:
+        data = s.TierInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        prospect = services.prospect_tier_override(prospect=self.get_object(),
+                                                   actor=request.user, **data.validated_data)
+        return Response(s.ProspectSerializer(self.refetch(prospect)).data)
+
+
+def _scope_campaigns(user: Any, qs: QuerySet) -> QuerySet:
+    return selectors.with_results(selectors.scope_campaigns(user, qs))
+
+
+class CampaignViewSet(ScopedReadOnlyViewSet):
+    """Campaigns with their results; managers and head office only."""
+
+    serializer_class = s.CampaignSerializer
+    scope = staticmethod(_scope_campaigns)
+    read_capability = managers
+    action_capabilities = {"handoff": managers}
+
+    def base_queryset(self) -> QuerySet:
+        return Campaign.objects.order_by("-starts_on", "-id")
+
+    @extend_schema(request=s.HandoffInput, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def handoff(self, request: Request, pk: str | None = None) -> Response:
+        """Queue the campaign's message for its audience (consent-checked); not a send."""
+        data = s.HandoffInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        handoff = services.campaign_handoff(campaign=self.get_object(), actor=request.user,
+                                            text=data.validated_data["text"])
+        return Response({"handoff": handoff.pk, "recipients": handoff.recipients,
+                         "skipped": handoff.skipped, "channel": handoff.channel})
+
+
+class EnquiryViewSet(ScopedReadOnlyViewSet):
+    """Enquiries from the public page, for front desk to follow up and convert."""
+
+    queryset = Enquiry.objects.order_by("-created_at", "-id")
+    serializer_class = s.EnquirySerializer
+    scope = staticmethod(scope_by_branch)
+    read_capability = roles(Role.FRONT_DESK, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
+    action_capabilities = {"convert": roles(Role.FRONT_DESK, Role.MANAGER, Role.HEAD_OFFICE)}
+    filterset_fields = ["status", "campaign"]
+
+    @extend_schema(request=s.ConvertInput, responses=s.ProspectSerializer)
+    @action(detail=True, methods=["post"])
+    def convert(self, request: Request, pk: str | None = None) -> Response:
+        data = s.ConvertInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        prospect = services.enquiry_convert(enquiry=self.get_object(), actor=request.user,
+                                            **data.validated_data)
+        return Response(s.ProspectSerializer(prospect).data)
+
+
+# --- analytics (plain views) -------------------------------------------------------------
+
+def _window(request: Request) -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    try:
+        since = dt.date.fromisoformat(request.query_params.get("since") or
+                                      (today - dt.timedelta(days=365)).isoformat())
+        until = dt.date.fromisoformat(request.query_params.get("until") or today.isoformat())
+    except ValueError as exc:
+        raise ValidationError({"since": [_("Dates are YYYY-MM-DD.")]}) from exc
+    if until < since:
+        raise ValidationError({"until": [_("The window must end after it starts.")]})
+    return since, until
+
+
+class _Analytics(APIView):
+    permission_classes = [CapabilityPermission]
+    read_capability = managers
+
+
+class ChurnView(_Analytics):
+    """Losses by reason, period lost in, branch, counselor, grade and pattern, by month."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        since, until = _window(request)
+        return Response(selectors.churn_analysis(request.user, since=since, until=until))
+
+
+class FunnelView(_Analytics):
+    """Prospect -> trial -> enrolled -> renewed by source (?by=source) or campaign."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        since, until = _window(request)
+        by = request.query_params.get("by", "source")
+        if by not in {"source", "campaign"}:
+            raise ValidationError({"by": [_("Group by source or campaign.")]})
+        return Response(selectors.funnel(request.user, since=since, until=until, by=by))
+
+
+class CostsView(_Analytics):
+    """Acquisition vs retention cost (campaign costs by kind) per customer won or kept."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        since, until = _window(request)
+        return Response(selectors.acquisition_vs_retention(request.user, since=since,
+                                                           until=until))
+
+
+class WinBackView(APIView):
+    """Win-back candidates for a day (?on=YYYY-MM-DD) and the accounts won back."""
+
+    permission_classes = [CapabilityPermission]
+    read_capability = counselors_up
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        try:
+            on = dt.date.fromisoformat(request.query_params.get("on") or
+                                       timezone.localdate().isoformat())
+        except ValueError as exc:
+            raise ValidationError({"on": [_("Dates are YYYY-MM-DD.")]}) from exc
+        candidates = selectors.win_back_candidates(request.user, on=on)[:500]
+        back = selectors.won_back(request.user)[:500]
+        return Response({
+            "on": on, "candidates": [
+                {"student": c.pk, "name": c.name_zh, "period": c.period,
+                 "lifetime_revenue": c.lifetime_revenue, "moment": c.moment,
+                 "last_reason": c.last_reason} for c in candidates],
+            "won_back": [{"student": t.student_id, "at": t.at, "transition": t.pk}
+                         for t in back]})
+
+
+class UnassignedAlertView(APIView):
+    """How many new leads wait for an owner beyond the policy's hours (dashboard badge)."""
+
+    permission_classes = [CapabilityPermission]
+    read_capability = account_writers
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        leads = selectors.unassigned_new_leads(request.user)
+        return Response({"count": leads.count(),
+                         "oldest": [p.pk for p in leads[:20]]})

@@ -1,0 +1,273 @@
+"""The nightly job: scores with explanations, history per run, tasks with dedup and
+cool-down, escalation, snapshots, resume after a crash, set-based reads."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm.roles import Role
+from lifecycle import pipeline
+from lifecycle.figures import load_accounts
+from lifecycle.models import (
+    AccountScore,
+    BranchSnapshot,
+    PolicyValues,
+    RetentionTask,
+    ScanRun,
+    ScoreHistory,
+)
+from lifecycle.periods import Period
+from lifecycle.retention import task_complete, task_skip
+from lifecycle.selectors import account_facts, facts_of
+from lifecycle.tasks import nightly_lifecycle_task
+from students.models import Student
+from tests.factories import (
+    ComplaintFactory,
+    ExamScoreFactory,
+    GuardianshipFactory,
+    InteractionFactory,
+    StudentFactory,
+    SurveyFactory,
+    staff,
+)
+
+from .conftest import attend, paid_contract, scan
+
+pytestmark = pytest.mark.django_db
+P = Period
+
+
+def absent_growth(branch, counselor=None, style="parent_led") -> Student:
+    """A growth account that stopped coming: three absences after steady attendance."""
+    student = StudentFactory(branch=branch, period=P.GROWTH, counselor=counselor,
+                             decision_style=style)
+    paid_contract(student, signed_days_ago=90)
+    InteractionFactory(student=student)
+    attend(student, [(40, "attended"), (35, "attended"), (5, "absent"), (3, "absent"),
+                     (1, "absent")])
+    return student
+
+
+def test_scores_are_stored_with_their_breakdown_and_explained_risk(branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a)
+    run = scan()
+    score = AccountScore.objects.get(student=student)
+    assert score.run == run and score.period == P.AT_RISK
+    assert score.customer_type == f"{score.segment}.maintenance"
+    assert {"indicators", "weights", "cpv", "ppv", "cut"} <= set(score.breakdown)
+    assert {f["code"] for f in score.risk_factors} >= {"absences", "attendance"}
+    assert score.figures["consecutive_absences"] == 3
+    assert ScoreHistory.objects.filter(student=student, run=run).count() == 1
+    assert run.scored == 1 and run.moved_into_risk == 1
+
+
+def test_an_at_risk_account_gets_a_task_for_its_counselor_aimed_at_the_decider(
+        branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a, style="parent_led")
+    GuardianshipFactory(student=student, is_decision_maker=False, is_primary_contact=True)
+    decider = GuardianshipFactory(student=student, is_decision_maker=True,
+                                  is_primary_contact=False).parent
+    run = scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    assert task.assignee == counselor_a
+    assert (task.target, task.target_parent) == ("parent", decider)
+    assert task.status == "open" and task.scan_run == run
+    assert task.due_at <= timezone.now() + dt.timedelta(hours=48)
+    assert run.tasks_created == RetentionTask.objects.count()
+
+
+def test_a_student_led_account_targets_the_student(branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a, style="student_led")
+    GuardianshipFactory(student=student)
+    scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    assert (task.target, task.target_parent) == ("student", None)
+
+
+def test_without_a_counselor_the_branch_manager_gets_the_task(branch_a, manager_a):
+    student = absent_growth(branch_a, None)
+    scan()
+    assert RetentionTask.objects.get(student=student,
+                                     playbook__code="at-risk-recovery").assignee == manager_a
+
+
+def test_rerunning_the_same_run_scores_nobody_twice_and_a_new_run_duplicates_no_task(
+        branch_a, counselor_a):
+    students = [absent_growth(branch_a, counselor_a) for _ in range(3)]
+    run = scan(chunk_size=2)
+    tasks = list(RetentionTask.objects.order_by("id").values_list("id", flat=True))
+    run.status = ScanRun.Status.RUNNING
+    run.save()
+    again = pipeline.scan_lifecycle(run=run, chunk_size=2)
+    assert ScoreHistory.objects.filter(run=run).count() == len(students)
+    assert again.scored == len(students)
+    second = scan()
+    assert ScoreHistory.objects.filter(run=second).count() == len(students)
+    assert list(RetentionTask.objects.order_by("id").values_list("id", flat=True)) == tasks
+    assert second.tasks_created == 0
+
+
+def test_a_closed_task_is_not_reopened_within_its_cool_down(branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a)
+    scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    task_skip(task=task, user=counselor_a, reason="家长出差，下周再联系")
+    scan()
+    assert not RetentionTask.objects.filter(student=student, status="open",
+                                            playbook__code="at-risk-recovery").exists()
+    RetentionTask.objects.filter(pk=task.pk).update(
+        closed_at=timezone.now() - dt.timedelta(days=15))  # cool-down is 14 days
+    scan()
+    assert RetentionTask.objects.filter(student=student, status="open",
+                                        playbook__code="at-risk-recovery").count() == 1
+
+
+def test_completing_needs_an_outcome_and_closes_the_task(branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a)
+    scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    done = task_complete(task=task, user=counselor_a, outcome="已沟通，调整上课时间")
+    assert done.status == "done" and done.closed_by == counselor_a
+
+
+def test_a_core_account_at_risk_also_gets_the_branch_managers_call(branch_a, counselor_a,
+                                                                  manager_a):
+    from lifecycle.models import LifecyclePolicy
+
+    LifecyclePolicy.objects.create(value_high_cut=0)  # everyone counts as high: core
+    student = absent_growth(branch_a, counselor_a)
+    scan()
+    call = RetentionTask.objects.get(student=student, playbook__code="at-risk-manager-call")
+    assert call.assignee == manager_a
+    assert call.due_at <= timezone.now() + dt.timedelta(hours=24)
+    assert call.priority == 100  # base 90 + risk + the core bonus, capped
+
+
+def test_overdue_tasks_escalate_to_the_branch_manager_once(branch_a, counselor_a, manager_a):
+    student = absent_growth(branch_a, counselor_a)
+    scan()
+    RetentionTask.objects.filter(student=student).update(
+        due_at=timezone.now() - dt.timedelta(hours=1))
+    run = scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    assert task.escalated_to == manager_a and run.tasks_escalated >= 1
+    assert scan().tasks_escalated == 0
+
+
+def test_the_job_refreshes_the_branch_snapshot(branch_a, counselor_a):
+    absent_growth(branch_a, counselor_a)
+    StudentFactory(branch=branch_a)
+    scan()
+    snap = BranchSnapshot.objects.get(branch=branch_a, day=timezone.localdate())
+    assert snap.accounts == 2 and snap.at_risk == 1
+    assert snap.by_period == {"at_risk": 1, "prospecting": 1}
+    assert sum(snap.by_type.values()) == 2
+    assert snap.tasks["open"] >= 1
+
+
+class Crash(BaseException):
+    """Not an Exception: like a killed worker, nothing in the job catches it."""
+
+
+def test_a_crash_mid_run_is_resumed_and_every_account_is_scored_once(branch_a, counselor_a):
+    students = [absent_growth(branch_a, counselor_a) for _ in range(5)]
+    run = ScanRun.objects.create()
+    real = pipeline._scan_chunk
+    calls = {"n": 0}
+
+    def crash_on_third(qs, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise Crash
+        return real(qs, **kw)
+
+    with mock.patch.object(pipeline, "_scan_chunk", side_effect=crash_on_third), \
+            pytest.raises(Crash):
+        pipeline.scan_lifecycle(run=run, chunk_size=1)
+    run.refresh_from_db()
+    assert run.status == ScanRun.Status.RUNNING
+    assert ScoreHistory.objects.filter(run=run).count() == 2  # two chunks committed
+    resumed = pipeline.scan_lifecycle(run=run, chunk_size=1)
+    assert resumed.status == ScanRun.Status.FINISHED and resumed.attempts == 2
+    assert ScoreHistory.objects.filter(run=run).count() == len(students)
+    assert resumed.scanned == len(students)
+    assert RetentionTask.objects.filter(playbook__code="at-risk-recovery").count() == 5
+
+
+def test_the_nightly_task_fired_twice_a_day_joins_one_run(branch_a):
+    StudentFactory(branch=branch_a)
+    first = nightly_lifecycle_task.delay().get()
+    second = nightly_lifecycle_task.delay().get()
+    assert first["run"] == second["run"]
+    assert ScanRun.objects.count() == 1
+    assert ScoreHistory.objects.count() == 1
+
+
+def test_a_risk_rise_over_the_week_is_kept_for_the_flag(branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a)
+    scan()
+    week_ago = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
+    AccountScore.objects.filter(student=student).update(risk_trail=[[week_ago, 35]])
+    scan()
+    score = AccountScore.objects.get(student=student)
+    assert score.risk_week_ago == 35 and score.risk_change == score.risk - 35
+
+
+def _varied_book(branch) -> list[Student]:
+    a = absent_growth(branch)
+    b = StudentFactory(branch=branch, period=P.MATURITY, decision_style="student_led")
+    paid_contract(b, signed_days_ago=400)
+    paid_contract(b, signed_days_ago=20, is_renewal=True, paid=False)
+    SurveyFactory(student=b, overall=2, respondent="student")
+    ComplaintFactory(student=b, sla_due=timezone.now() - dt.timedelta(days=1))
+    for i, score in enumerate([120, 110, 100, 90]):
+        ExamScoreFactory(student=b, score=score,
+                         exam_date=timezone.localdate() - dt.timedelta(days=100 - 20 * i))
+    c = StudentFactory(branch=branch)
+    return [a, b, c]
+
+
+def test_the_grouped_reader_agrees_with_the_correlated_selector(branch_a):
+    students = _varied_book(branch_a)
+    now = timezone.now()
+    policy = PolicyValues()
+    grouped = load_accounts([s.pk for s in students], policies={branch_a.pk: policy}, now=now)
+    for row in account_facts(Student.objects.filter(pk__in=[s.pk for s in students]),
+                             policy=policy, now=now):
+        old = asdict(facts_of(row, policy=policy, now=now))
+        new = asdict(grouped[row.pk].facts)
+        shared = set(old["figures"]) & {"consecutive_absences", "attendance_rate",
+                                        "remaining_hours", "weekly_consumption",
+                                        "days_since_interaction", "open_complaints",
+                                        "overdue_complaints", "latest_satisfaction"}
+        assert {k: new["figures"][k] for k in shared} == {k: old["figures"][k] for k in shared}
+        old.pop("figures"), new.pop("figures")
+        assert new == old
+
+
+def test_reading_a_chunk_takes_the_same_queries_for_10_or_30_accounts(branch_a):
+    def reads(n: int) -> int:
+        for _ in range(n):
+            _varied_book(branch_a)
+        ids = list(Student.objects.values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as ctx:
+            accounts = load_accounts(ids, policies={}, now=timezone.now())
+        assert len(accounts) == len(ids)
+        return len(ctx.captured_queries)
+
+    assert reads(3) == reads(7)
+
+
+def test_front_desk_cannot_be_an_assignee_fallback(branch_a):
+    """Only a manager is the fallback: a branch with none leaves the task unassigned."""
+    staff(Role.FRONT_DESK, branch_a, username="fd_x")
+    student = absent_growth(branch_a, None)
+    scan()
+    assert RetentionTask.objects.get(student=student,
+                                     playbook__code="at-risk-recovery").assignee is None
