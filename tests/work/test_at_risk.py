@@ -123,8 +123,9 @@ def test_home_and_navbar_link_to_the_work_pages(as_user, counselor_a, manager_a)
 
 
 @pytest.mark.urls("crm.urls")
-def test_pages_still_render_without_the_work_urls(as_user, counselor_a, manager_a):
-    """Until crm.urls includes crm.work_urls the links simply do not show."""
-    for user in (counselor_a, manager_a):
-        html = as_user(user).get(reverse("home")).content.decode()
-        assert "nav-at-risk" not in html and "home-dashboard" not in html
+def test_the_real_site_links_the_work_pages_by_role(as_user, counselor_a, manager_a,
+                                                   front_desk_a):
+    assert "nav-at-risk" in as_user(counselor_a).get(reverse("home")).content.decode()
+    assert "home-dashboard" in as_user(manager_a).get(reverse("home")).content.decode()
+    html = as_user(front_desk_a).get(reverse("home")).content.decode()
+    assert "nav-at-risk" not in html and "home-dashboard" not in html
