@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -33,6 +34,34 @@ class ScopedAdminMixin:
 
             return qs.filter(parent__in=permissions.scope_parents(user, Parent.objects.all()))
         return permissions.scope_by_branch(user, qs, self.scope_field)
+
+
+def merge_selected(admin_obj: admin.ModelAdmin, request: HttpRequest, queryset: Any,
+                   merge: Callable[..., Any]) -> None:
+    """Admin action body shared by students and parents: fold every selected record into
+    the oldest one through the app's merge service (managers and head office only)."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext
+
+    if not permissions.can_merge_records(request.user):
+        admin_obj.message_user(request, gettext("Only managers can merge records."),
+                               messages.ERROR)
+        return
+    chosen = list(queryset.order_by("pk"))
+    if len(chosen) < 2:
+        admin_obj.message_user(request, gettext("Select at least two records to merge."),
+                               messages.WARNING)
+        return
+    keep = chosen[0]
+    try:
+        for dup in chosen[1:]:
+            keep = merge(keep=keep, duplicate=dup, actor=request.user)
+    except ValidationError as exc:
+        admin_obj.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        return
+    admin_obj.message_user(request, gettext("Merged %(n)d records into %(name)s.")
+                           % {"n": len(chosen) - 1, "name": str(keep)}, messages.SUCCESS)
 
 
 @admin.register(Branch)

@@ -1,13 +1,12 @@
 from typing import Any
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from crm.admin import ScopedAdminMixin
-from crm.permissions import can_merge_records, can_see_contact
+from crm.admin import ScopedAdminMixin, merge_selected
+from crm.permissions import can_see_contact
 
 from .models import ContactConsent, GuardianConsent, Guardianship, Parent
 from .phones import display_phone, mask_phone, mask_text
@@ -71,23 +70,7 @@ class ParentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Merge the selected parents into the first one"))
     def merge_into_first(self, request: HttpRequest, queryset: Any) -> None:
-        if not can_merge_records(request.user):
-            self.message_user(request, _("Only managers can merge records."), messages.ERROR)
-            return
-        chosen = list(queryset.order_by("pk"))
-        if len(chosen) < 2:
-            self.message_user(request, _("Select at least two parents to merge."),
-                              messages.WARNING)
-            return
-        keep = chosen[0]
-        try:
-            for dup in chosen[1:]:
-                keep = parent_merge(keep=keep, duplicate=dup, actor=request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-            return
-        self.message_user(request, _("Merged %(n)d records into %(name)s.")
-                          % {"n": len(chosen) - 1, "name": keep.name}, messages.SUCCESS)
+        merge_selected(self, request, queryset, parent_merge)
 
 
 @admin.register(GuardianConsent)

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from crm.admin import ScopedAdminMixin
-from crm.permissions import branch_of, can_merge_records, can_see_money, role_of
+from crm.admin import ScopedAdminMixin, merge_selected
+from crm.permissions import branch_of, can_see_money, role_of
 from crm.roles import Role
 from lifecycle.admin import LifecycleStudentAdminMixin, TransitionInline
 from parents.models import GuardianConsent, Guardianship
@@ -124,23 +124,7 @@ class StudentAdmin(LifecycleStudentAdminMixin, ScopedAdminMixin, SimpleHistoryAd
 
     @admin.action(description=_("Merge the selected students into the first one"))
     def merge_into_first(self, request: HttpRequest, queryset: Any) -> None:
-        if not can_merge_records(request.user):
-            self.message_user(request, _t("Only managers can merge records."), messages.ERROR)
-            return
-        chosen = list(queryset.order_by("pk"))
-        if len(chosen) < 2:
-            self.message_user(request, _t("Select at least two students to merge."),
-                              messages.WARNING)
-            return
-        keep = chosen[0]
-        try:
-            for dup in chosen[1:]:
-                keep = student_merge(keep=keep, duplicate=dup, actor=request.user)
-        except ValidationError as exc:
-            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
-            return
-        self.message_user(request, _t("Merged %(n)d records into %(name)s.")
-                          % {"n": len(chosen) - 1, "name": keep.name_zh}, messages.SUCCESS)
+        merge_selected(self, request, queryset, student_merge)
 
 
 @admin.register(Course)

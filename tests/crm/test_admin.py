@@ -121,3 +121,25 @@ def test_every_admin_list_renders_with_a_search(client, label):
     root = UserFactory(is_superuser=True)
     response = get(client, root, reverse(f"admin:{app_label}_{model}_changelist"), q="王")
     assert response.status_code == 200
+
+
+def test_a_manager_merges_duplicate_students_from_the_admin(client, manager_a, branch_a):
+    keep = StudentFactory(branch=branch_a, name_zh="李明")
+    dup = StudentFactory(branch=branch_a, name_zh="李明")
+    client.force_login(manager_a)
+    response = client.post(reverse("admin:students_student_changelist"),
+                           {"action": "merge_into_first", "_selected_action": [keep.pk, dup.pk]},
+                           secure=True, follow=True)
+    assert "Merged 1 records into 李明" in response.content.decode()
+    assert list(Student.objects.values_list("pk", flat=True)) == [keep.pk]
+
+
+def test_a_counselor_cannot_merge_from_the_admin(client, counselor_a, branch_a):
+    a = StudentFactory(branch=branch_a, counselor=counselor_a)
+    b = StudentFactory(branch=branch_a, counselor=counselor_a)
+    client.force_login(counselor_a)
+    response = client.post(reverse("admin:students_student_changelist"),
+                           {"action": "merge_into_first", "_selected_action": [a.pk, b.pk]},
+                           secure=True, follow=True)
+    assert "Only managers can merge records." in response.content.decode()
+    assert Student.objects.count() == 2
