@@ -358,7 +358,8 @@ class LifecycleStudentAdminMixin:
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 self.message_user(request, _("Period changed to %(p)s.")  # type: ignore
-                                  % {"p": Period(obj.period).label}, messages.SUCCESS)
+                                  % {"p": Period(form.cleaned_data["to_period"]).label},
+                                  messages.SUCCESS)
                 opts = obj._meta
                 return HttpResponseRedirect(
                     reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))

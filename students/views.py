@@ -22,8 +22,11 @@ from crm import permissions
 from crm.context_processors import can_log_interaction
 from crm.roles import Role
 from crm.views import paginate
+from lifecycle.forms import ChangePeriodForm
 from lifecycle.models import RiskState
+from lifecycle.periods import Period, allowed_targets
 from lifecycle.selectors import pattern_of_student, timeline
+from lifecycle.services import account_transition, can_transition
 from parents.phones import display_phone, mask_phone, mask_text
 from students.models import Attendance, ClassSession, ExamScore, Payment, Refund, Student
 from students.selectors import contract_balances, student_list, with_figures
@@ -167,6 +170,10 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pattern": pattern_of_student(student),
         "can_log": can_log_interaction(user),
     }
+    if can_transition(user):
+        form = ChangePeriodForm(targets=allowed_targets(student.period, student.previous_period))
+        form.fields["to_period"].widget.attrs["class"] = "form-select form-select-sm"
+        context["period_form"] = form
     context["charts"] = {"attendance": context["attendance"], "exams": context["exam_trend"]}
     if permissions.can_see_money(user):
         context["refunds"] = list(Refund.objects.filter(contract__student=student)
@@ -174,6 +181,39 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if permissions.can_see_scores(user):
         context["risk"] = RiskState.objects.filter(student=student).first()
     return render(request, "students/student_detail.html", context)
+
+
+@staff_required
+def change_period(request: HttpRequest, pk: int) -> HttpResponse:
+    """Manual period change from the account page: legal targets only, reason required.
+
+    Goes through lifecycle.services.account_transition like every other move; a stale
+    page (someone moved the account meanwhile) is refused rather than applied.
+    """
+    if not can_transition(request.user):
+        raise PermissionDenied(_("Your role cannot change lifecycle periods."))
+    student = visible_student(request.user, pk)
+    if request.method != "POST":
+        return redirect("students:detail", pk=student.pk)
+    form = ChangePeriodForm(request.POST, targets=allowed_targets(student.period,
+                                                                  student.previous_period))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("students:detail", pk=student.pk)
+    try:
+        account_transition(student=student, to_period=form.cleaned_data["to_period"],
+                           actor=request.user, trigger="manual",
+                           reason=form.cleaned_data["reason"], evidence={"source": "account page"},
+                           expected_from=request.POST.get("expected_from") or student.period)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Period changed to %(p)s.")
+                         % {"p": Period(form.cleaned_data["to_period"]).label})
+    return redirect("students:detail", pk=student.pk)
 
 
 def _interaction_allowed(request: HttpRequest) -> None:
