@@ -124,7 +124,7 @@ def account_transition(*, student: Student, to_period: str, actor: Any = None,
 
 def _after_transition(transition_id: int) -> None:
     """Follow-up after commit. Retention tasks per period are a later issue; log for now."""
-    logger.info("lifecycle transition %s committed", transition_id)
+    logger.debug("lifecycle transition %s committed", transition_id)
 
 
 # --- policy ----------------------------------------------------------------------------
