@@ -1545,6 +1545,11 @@ def seed(opts: SeedOptions, *, append: bool = False,
                   "%(rate).0f students/s") % {
                 "n": n + 1, "total": chunks, "done": done, "all": opts.students,
                 "rows": sum(stats.rows.values()), "rate": done / max(elapsed, 1e-6)})
+    if connection.vendor == "postgresql":
+        # COPY bypasses the planner's statistics until autovacuum gets round to them; with
+        # stale estimates the account pages pick sequential scans over millions of rows.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     stats.seconds = time.monotonic() - started
     return world, stats
 
