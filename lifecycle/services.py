@@ -5,8 +5,6 @@ and the Celery task all call it. No signals carry business rules.
 """
 from __future__ import annotations
 
-import logging
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,8 +20,6 @@ from students.models import Student
 
 from .models import LifecyclePolicy, ScanRun, Transition, Trigger
 from .periods import Period, is_allowed, is_win_back
-
-logger = logging.getLogger(__name__)
 
 # Roles that may move an account by hand (DOMAIN.md §8): counselors for their visible
 # accounts, managers, head office. Front desk and teachers may not.
@@ -115,16 +111,10 @@ def account_transition(*, student: Student, to_period: str, actor: Any = None,
         if manual:
             audit(actor=actor, action="lifecycle.transition", obj=locked,
                   data={"from": from_period, "to": to_period, "reason": reason})
-        transaction.on_commit(partial(_after_transition, row.pk))
     # The caller's instance reflects the committed state.
     student.period, student.previous_period = locked.period, locked.previous_period
     student.period_since = locked.period_since
     return row
-
-
-def _after_transition(transition_id: int) -> None:
-    """Follow-up after commit. Retention tasks per period are a later issue; log for now."""
-    logger.debug("lifecycle transition %s committed", transition_id)
 
 
 # --- policy ----------------------------------------------------------------------------
