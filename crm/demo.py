@@ -36,6 +36,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, connection, models, transaction
 from django.utils.translation import gettext as _
 
+from crm.db import BATCH_SIZE, db_datetime, db_time, raw_insert, temporals_as_text
 from crm.models import Branch, StaffProfile
 from crm.roles import Role, sync_role_groups
 from crm.text import pinyin_keys
@@ -60,7 +61,6 @@ from students.models import (
 from students.models.account import UNDER_14_GRADES
 
 DEMO_PASSWORD = "demo1234"
-BATCH_SIZE = 5000
 SESSION_HOURS = 2  # every demo lesson is 2 hours; packages are whole multiples of it
 TZ = ZoneInfo(settings.TIME_ZONE)
 
@@ -315,27 +315,6 @@ def demo_usernames_pattern() -> re.Pattern:
 # --------------------------------------------------------------------------- raw inserts
 
 
-_TEXT_TEMPORALS = {"sqlite": True}  # vendor -> store dates/times as text (looked up once)
-
-
-def _as_text() -> bool:
-    vendor = connection.vendor
-    if vendor not in _TEXT_TEMPORALS:
-        _TEXT_TEMPORALS[vendor] = False
-    return _TEXT_TEMPORALS[vendor]
-
-
-def db_datetime(value: dt.datetime, text: bool | None = None) -> object:
-    """An aware datetime as the backend stores it (SQLite: naive UTC text, as Django does)."""
-    if _as_text() if text is None else text:
-        return str(value.astimezone(dt.UTC).replace(tzinfo=None))
-    return value
-
-
-def db_time(value: dt.time) -> object:
-    return str(value) if _as_text() else value
-
-
 def _has_field(model: type[models.Model], name: str) -> bool:
     try:
         model._meta.get_field(name)
@@ -343,106 +322,6 @@ def _has_field(model: type[models.Model], name: str) -> bool:
         return False
     return True
 
-
-def _max_params() -> int:
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        connection.ensure_connection()
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return 60_000  # PostgreSQL's bind-parameter limit is 65,535
-
-
-def raw_insert(model: type[models.Model], columns: list[str], rows: list[tuple],
-               *, returning: bool = False) -> list[int]:
-    """Multi-row INSERT of already DB-ready tuples; returns the new ids in row order.
-
-    Why: for the millions of attendance and ledger rows, building model instances and
-    letting bulk_create prepare every value costs ~10x the SQL itself. Columns the
-    caller does not give get their field default, so a new field with a default does
-    not break the seeder.
-    """
-    if not rows:
-        return []
-    meta = model._meta
-    given = set(columns)
-    extra_cols, extra_vals = [], []
-    for f in meta.concrete_fields:
-        if f.primary_key or f.column in given:
-            continue
-        if not f.has_default() and not f.null:
-            raise ValueError(f"raw_insert({meta.label}): no value for {f.column}")
-        extra_cols.append(f.column)
-        extra_vals.append(f.get_db_prep_save(f.get_default(), connection))
-    cols = list(columns) + extra_cols
-    extra = tuple(extra_vals)
-    if connection.vendor == "postgresql":
-        return _pg_copy(meta, cols, rows, extra, returning=returning)
-    qn = connection.ops.quote_name
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in cols)}) VALUES "
-    one = "(" + ", ".join(["%s"] * len(cols)) + ")"
-    tail = f" RETURNING {qn(meta.pk.column)}" if returning else ""
-    per = max(1, min(BATCH_SIZE, _max_params() // len(cols)))
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), per):
-            batch = rows[i:i + per]
-            params = [v for row in batch for v in (row + extra if extra else row)]
-            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
-            if returning:
-                ids.extend(r[0] for r in cursor.fetchall())
-    return ids
-
-
-def _copy_text(value: object) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
-    if isinstance(value, dt.date | dt.time):  # datetimes keep their offset
-        return value.isoformat()
-    return str(value)
-
-
-def _pg_copy(meta: models.options.Options, cols: list[str], rows: list[tuple], extra: tuple,
-             *, returning: bool) -> list[int]:
-    """PostgreSQL: COPY is several times faster than INSERT for millions of rows.
-
-    Ids are drawn from the table's sequence first, so children can point at them.
-    """
-    import io
-
-    qn = connection.ops.quote_name
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if returning:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                           "FROM generate_series(1, %s)",
-                           [meta.db_table, meta.pk.column, len(rows)])
-            ids = [r[0] for r in cursor.fetchall()]
-            cols = [meta.pk.column, *cols]
-        buf = io.StringIO()
-        for n, row in enumerate(rows):
-            values = (ids[n], *row, *extra) if returning else (*row, *extra)
-            buf.write("\t".join(map(_copy_text, values)))
-            buf.write("\n")
-        sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c) for c in cols)}) FROM STDIN"
-        raw = cursor.cursor
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            buf.seek(0)
-            raw.copy_expert(sql, buf)
-        else:  # psycopg 3
-            with raw.copy(sql) as copy:
-                copy.write(buf.getvalue())
-    return ids
-
-
-# --------------------------------------------------------------------------- wiping
 
 
 def existing_student_count() -> int:
@@ -1153,7 +1032,7 @@ class ChunkBuilder:
     def write(self) -> None:
         """Insert the chunk, parents before children; ORM for small tables, raw for big."""
         rng, world, today = self.rng, self.world, self.today
-        text = _as_text()
+        text = temporals_as_text()
 
         def ts(value: dt.datetime) -> object:
             return db_datetime(value, text)

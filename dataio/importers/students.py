@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.demo import db_datetime, raw_insert
+from crm.db import db_datetime, raw_insert
 from crm.models import Branch
 from crm.text import pinyin_keys
 from parents.models import GuardianConsent, Guardianship, Parent
@@ -272,7 +272,7 @@ class StudentImporter(Importer):
     def apply(self, plan: Plan) -> dict[str, int]:
         """Set-based writes per batch of 2,000 rows: parents, students, guardianships and
         consents (plus their history rows) go in as multi-row inserts (COPY on
-        PostgreSQL) via crm.demo.raw_insert; every value was checked by plan()."""
+        PostgreSQL) via crm.db.raw_insert; every value was checked by plan()."""
         actor = self.ctx.user
         actor_id = getattr(actor, "pk", None)
         now = db_datetime(timezone.now())
