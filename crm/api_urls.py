@@ -11,6 +11,7 @@ from crm.api.auth import TokenView
 from crm.api.resources import BranchViewSet, StaffViewSet
 from parents.api import views as parents
 from students.api import views as students
+from webhooks.api import views as webhooks
 
 
 class APIRootView(DefaultRouter.APIRootView):
@@ -39,6 +40,9 @@ router.register("exam-scores", students.ExamScoreViewSet, basename="examscore")
 router.register("interactions", students.InteractionViewSet, basename="interaction")
 router.register("complaints", students.ComplaintViewSet, basename="complaint")
 router.register("surveys", students.SurveyViewSet, basename="survey")
+router.register("webhooks/deliveries", webhooks.WebhookDeliveryViewSet,
+                basename="webhookdelivery")
+router.register("webhooks", webhooks.WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

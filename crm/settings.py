@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "marketing",
     "dataio",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,8 @@ SPECTACULAR_SETTINGS = {
         "ProspectTierEnum": "marketing.models.Tier",
         "LedgerKindEnum": "students.models.LedgerEntry.Kind",
         "ExamKindEnum": "students.models.ExamScore.Kind",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.models.WebhookDelivery.Status",
     },
     "SECURITY": [{"tokenAuth": []}, {"cookieAuth": []}],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -269,3 +272,14 @@ MESSAGING_WECHAT_TEMPLATES = env.dict("MESSAGING_WECHAT_TEMPLATES", default={})
 MESSAGING_FILE_PATH = env.str("MESSAGING_FILE_PATH", default="")
 MESSAGING_MAX_RETRIES = env.int("MESSAGING_MAX_RETRIES", default=5)
 MESSAGING_RETRY_BACKOFF = env.int("MESSAGING_RETRY_BACKOFF", default=30)
+
+# Outbound webhooks (webhooks/): signed POSTs retried by Celery with exponential backoff
+# (WEBHOOKS_RETRY_BACKOFF seconds, doubling per attempt, capped). Production refuses plain
+# http and internal hosts (a manager must not be able to make the server call the LAN).
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_RETRY_BACKOFF = env.float("WEBHOOKS_RETRY_BACKOFF", default=30.0)
+WEBHOOKS_RETRY_BACKOFF_MAX = env.float("WEBHOOKS_RETRY_BACKOFF_MAX", default=6 * 3600.0)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=5.0)
+WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=200)
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=DEBUG)

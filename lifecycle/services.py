@@ -17,7 +17,9 @@ from crm.permissions import role_of
 from crm.roles import Role
 from crm.services import audit
 from students.models import Student
+from webhooks.services import after_commit
 
+from .events import publish_transitions
 from .models import LifecyclePolicy, ScanRun, Transition, Trigger
 from .periods import Period, is_allowed, is_win_back
 
@@ -111,6 +113,8 @@ def account_transition(*, student: Student, to_period: str, actor: Any = None,
         if manual:
             audit(actor=actor, action="lifecycle.transition", obj=locked,
                   data={"from": from_period, "to": to_period, "reason": reason})
+        # Webhooks: one batched callback per transaction, nothing if it rolls back.
+        after_commit(publish_transitions, row.pk)
     # The caller's instance reflects the committed state.
     student.period, student.previous_period = locked.period, locked.previous_period
     student.period_since = locked.period_since
