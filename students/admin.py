@@ -1,6 +1,7 @@
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -38,7 +39,11 @@ from .models import (
 )
 from .selectors import contract_balances, with_figures
 from .services import (
+    complaint_check,
+    complaint_open,
+    complaint_update,
     contract_refund_quote,
+    payment_record,
     refund_approve,
     refund_reject,
     refund_request,
@@ -206,6 +211,22 @@ class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("student", "course", "branch")
     inlines = [LedgerInline, PaymentInline]
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """New payments in the inline are booked through payment_record, like the API."""
+        if formset.model is not Payment:
+            super().save_formset(request, form, formset, change)
+            return
+        for payment in formset.save(commit=False):
+            if payment.pk is None:
+                _adopt(payment, payment_record(
+                    contract=form.instance, amount=payment.amount, method=payment.method,
+                    paid_at=payment.paid_at, reference=payment.reference, note=payment.note,
+                    actor=request.user))
+            else:
+                payment.save()
+        for payment in formset.deleted_objects:
+            payment.delete()
+
     def get_queryset(self, request: HttpRequest) -> Any:
         return contract_balances(super().get_queryset(request))
 
@@ -238,15 +259,67 @@ class InteractionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("student", "parent", "staff")
 
 
+class ComplaintAdminForm(forms.ModelForm):
+    """Runs the service's checks as form errors (parent is a guardian, owner's branch)."""
+
+    class Meta:
+        model = Complaint
+        fields = ["student", "raised_by", "parent", "category", "description", "status",
+                  "owner", "resolution"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        student = data.get("student") or getattr(self.instance, "student", None)
+        if student is not None and not self.errors:
+            try:
+                complaint_check(student=student, raised_by=data.get("raised_by"),
+                                parent=data.get("parent"), owner=data.get("owner"))
+            except ValidationError as exc:
+                self._update_errors(exc)
+        if data.get("status") == Complaint.Status.RESOLVED and not data.get("resolution"):
+            self.add_error("resolution", _("Describe how the complaint was resolved."))
+        return data
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Opened through complaint_open (owner and SLA from policy), changed through
+    complaint_update (resolution time stamped), like the API."""
+
     scope = "by_student"
+    form = ComplaintAdminForm
     list_display = ("student", "category", "raised_by", "status", "owner", "sla_due",
                     "resolved_at")
     list_filter = ("status", "category", "raised_by", "student__branch")
     search_fields = ("student__name_zh", "student__name_pinyin", "description")
     date_hierarchy = "created_at"
     autocomplete_fields = ("student", "parent", "owner")
+    readonly_fields = ("sla_due", "created_at", "resolved_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fixed = ("student", "raised_by", "parent") if obj is not None else ("status",
+                                                                              "resolution")
+        return (*self.readonly_fields, *fixed)
+
+    def save_model(self, request: HttpRequest, obj: Complaint, form: Any,
+                   change: bool) -> None:
+        if not change:
+            saved = complaint_open(student=obj.student, category=obj.category,
+                                   description=obj.description, raised_by=obj.raised_by,
+                                   parent=obj.parent, owner=obj.owner, actor=request.user)
+        else:
+            Complaint.objects.filter(pk=obj.pk).update(category=obj.category,
+                                                       description=obj.description)
+            saved = complaint_update(complaint=obj, actor=request.user, status=obj.status,
+                                     owner=obj.owner, resolution=obj.resolution)
+        _adopt(obj, saved)
+
+
+def _adopt(obj: Any, saved: Any) -> None:
+    """Make the admin's instance the row the service saved (for its log and redirect)."""
+    for f in saved._meta.concrete_fields:
+        setattr(obj, f.attname, getattr(saved, f.attname))
+    obj._state.adding = False
 
 
 @admin.register(SatisfactionSurvey)
@@ -292,6 +365,16 @@ class PaymentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "paid_at"
     autocomplete_fields = ("contract",)
     list_select_related = ("contract", "recorded_by")
+    readonly_fields = ("recorded_by",)
+
+    def save_model(self, request: HttpRequest, obj: Payment, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        _adopt(obj, payment_record(contract=obj.contract, amount=obj.amount,
+                                   method=obj.method, paid_at=obj.paid_at,
+                                   reference=obj.reference, note=obj.note,
+                                   actor=request.user))
 
 
 def _run_each(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: Any,

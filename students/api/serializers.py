@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from crm.api.resources import scope_staff as scope_staff_users
 from crm.api.serializers import FullCleanModelSerializer, ScopedPrimaryKeyRelatedField
 from crm.models import Branch
 from crm.permissions import (
@@ -37,6 +39,8 @@ from students.models import (
     SatisfactionSurvey,
     Student,
 )
+
+User = get_user_model()
 
 
 def scope_courses(user: Any, qs: QuerySet) -> QuerySet:
@@ -213,16 +217,54 @@ class InteractionSerializer(FullCleanModelSerializer):
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
+    """Opening a complaint: status is open, `sla_due` comes from the branch policy and the
+    owner defaults to the account's counselor."""
+
+    student = ScopedPrimaryKeyRelatedField(scope=scope_students, queryset=Student.objects)
+    parent = ScopedPrimaryKeyRelatedField(scope=scope_parents, queryset=Parent.objects,
+                                          required=False, allow_null=True)
+    owner = ScopedPrimaryKeyRelatedField(
+        scope=scope_staff_users, queryset=User.objects, required=False, allow_null=True,
+        help_text=_("Staff user id responsible for resolving it (a counselor or manager of "
+                    "the student's branch). Default: the account's counselor."))
+    created_at = serializers.DateTimeField(
+        required=False,
+        help_text=_("When it was raised (default now); the SLA counts from here."))
+
     class Meta:
         model = Complaint
         fields = ["id", "student", "raised_by", "parent", "category", "description", "status",
                   "owner", "sla_due", "created_at", "resolved_at", "resolution"]
-        read_only_fields = fields
+        read_only_fields = ["status", "sla_due", "resolved_at", "resolution"]
+
+
+class ComplaintUpdateSerializer(serializers.Serializer):
+    """PATCH: hand over (`owner`), start (`in_progress`), resolve (needs `resolution`) or
+    re-open a complaint. Other fields are fixed once it is raised."""
+
+    status = serializers.ChoiceField(choices=Complaint.Status.choices, required=False)
+    owner = ScopedPrimaryKeyRelatedField(scope=scope_staff_users, queryset=User.objects,
+                                         required=False, allow_null=True)
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class SurveySerializer(serializers.ModelSerializer):
+    student = ScopedPrimaryKeyRelatedField(scope=scope_students, queryset=Student.objects)
+    parent = ScopedPrimaryKeyRelatedField(scope=scope_parents, queryset=Parent.objects,
+                                          required=False, allow_null=True)
+    surveyed_at = serializers.DateTimeField(required=False,
+                                            help_text=_("When it was answered (default now)."))
+    overall = serializers.IntegerField(min_value=1, max_value=5)
+    teaching = serializers.IntegerField(min_value=1, max_value=5, required=False,
+                                        allow_null=True)
+    service = serializers.IntegerField(min_value=1, max_value=5, required=False,
+                                       allow_null=True)
+    environment = serializers.IntegerField(min_value=1, max_value=5, required=False,
+                                           allow_null=True)
+    recommend = serializers.IntegerField(min_value=0, max_value=10, required=False,
+                                         allow_null=True)
+
     class Meta:
         model = SatisfactionSurvey
         fields = ["id", "student", "respondent", "parent", "surveyed_at", "overall", "teaching",
                   "service", "environment", "recommend", "comment"]
-        read_only_fields = fields

@@ -49,7 +49,17 @@ from students.models import (
     Student,
 )
 from students.selectors import contract_balances, search_q, with_figures
-from students.services import ConsentInput, contract_create, roll_call_take, student_create
+from students.services import (
+    ConsentInput,
+    DuplicatePayment,
+    complaint_open,
+    complaint_update,
+    contract_create,
+    payment_record,
+    roll_call_take,
+    student_create,
+    survey_record,
+)
 
 from . import filters
 from . import serializers as s
@@ -291,15 +301,15 @@ class PaymentViewSet(ScopedCreateReadViewSet):
     ordering = ["-paid_at", "-id"]
 
     def create_object(self, serializer: Any) -> Payment:
-        reference = serializer.validated_data.get("reference", "")
-        if reference:
-            twin = Payment.objects.filter(reference=reference).first()
-            if twin is not None:
-                visible = self.get_queryset().filter(pk=twin.pk).exists()
-                raise Conflict(_("A payment with this transaction reference is already "
-                                 "recorded."), code="duplicate_payment",
-                               extra={"existing_payment": twin.pk} if visible else {})
-        return serializer.save(recorded_by=self.request.user)
+        try:
+            return payment_record(actor=self.request.user, **serializer.validated_data)
+        except DuplicatePayment as exc:
+            # Another branch's payment is not named (its id would leak).
+            visible = self.get_queryset().filter(pk=exc.existing.pk).exists()
+            raise Conflict(_("A payment with this transaction reference is already "
+                             "recorded."), code="duplicate_payment",
+                           extra={"existing_payment": exc.existing.pk} if visible else {}
+                           ) from exc
 
 
 class RefundViewSet(ScopedReadOnlyViewSet):
@@ -329,22 +339,56 @@ class InteractionViewSet(ScopedCreateReadViewSet):
         return {"staff": self.request.user}
 
 
-class ComplaintViewSet(ScopedReadOnlyViewSet):
+@extend_schema_view(partial_update=extend_schema(
+    request=s.ComplaintUpdateSerializer, responses={200: s.ComplaintSerializer}))
+class ComplaintViewSet(ScopedViewSet):
+    """Complaints with an owner and a resolve-by time (`sla_due`, from the branch policy).
+
+    POST opens one through `students.services.complaint_open`; PATCH hands it over,
+    starts it or resolves it (`status`, `owner`, `resolution`) through `complaint_update`.
+    """
+
     queryset = Complaint.objects.all()
     serializer_class = s.ComplaintSerializer
     scope = _by_student("student")
     read_capability = handles_feedback
+    write_capability = handles_feedback
     filterset_class = filters.ComplaintFilter
     ordering_fields = ["created_at", "sla_due", "id"]
     ordering = ["-created_at", "-id"]
 
+    def get_serializer_class(self) -> type:
+        if self.action == "partial_update":
+            return s.ComplaintUpdateSerializer
+        return super().get_serializer_class()
 
-class SurveyViewSet(ScopedReadOnlyViewSet):
+    def create_object(self, serializer: Any) -> Complaint:
+        data = dict(serializer.validated_data)
+        return complaint_open(actor=self.request.user, raised_at=data.pop("created_at", None),
+                              **data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        complaint = self.get_object()
+        serializer = s.ComplaintUpdateSerializer(complaint, data=request.data, partial=True,
+                                                 context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        complaint = complaint_update(complaint=complaint, actor=request.user,
+                                     **serializer.validated_data)
+        return Response(s.ComplaintSerializer(self.refetch(complaint),
+                                              context=self.get_serializer_context()).data)
+
+
+class SurveyViewSet(ScopedCreateReadViewSet):
+    """Satisfaction responses; POST records one through `students.services.survey_record`."""
+
     queryset = SatisfactionSurvey.objects.all()
     serializer_class = s.SurveySerializer
     scope = _by_student("student")
     read_capability = handles_feedback
+    write_capability = handles_feedback
     filterset_class = filters.SurveyFilter
     ordering_fields = ["surveyed_at", "overall", "id"]
     ordering = ["-surveyed_at", "-id"]
 
+    def create_object(self, serializer: Any) -> SatisfactionSurvey:
+        return survey_record(actor=self.request.user, **serializer.validated_data)

@@ -61,6 +61,12 @@ class ContractPolicy(models.Model):
         _("refund set-up fee"), max_digits=10, decimal_places=2, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Deducted from every refund (materials, enrolment)."))
+    # Complaints (DOMAIN.md §1: every problem has an owner and a deadline).
+    complaint_sla_hours = models.PositiveSmallIntegerField(
+        _("resolve complaints within (hours)"), default=48,
+        validators=[MinValueValidator(1)],
+        help_text=_("A new complaint's resolve-by time is this many hours after it was "
+                    "raised."))
     # Notices.
     message_daily_limit = models.PositiveSmallIntegerField(
         _("messages per parent per day"), default=5,

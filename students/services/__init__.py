@@ -1,5 +1,13 @@
 """Student-side services; import from `students.services`."""
 from .accounts import ConsentInput, consent_record, student_create, student_merge
+from .engagement import (
+    complaint_check,
+    complaint_open,
+    complaint_resolve,
+    complaint_sla_due,
+    complaint_update,
+    survey_record,
+)
 from .ledger import (
     RollCallResult,
     attendance_record,
@@ -11,6 +19,7 @@ from .ledger import (
     student_hours_left,
 )
 from .notices import message_send, notice_enqueue
+from .payments import DuplicatePayment, payment_record
 from .prepayment import months_exceeded, prepayment_errors
 from .settlements import (
     RefundQuote,
@@ -29,9 +38,15 @@ from .settlements import (
 
 __all__ = [
     "ConsentInput",
+    "DuplicatePayment",
     "RefundQuote",
     "RollCallResult",
     "attendance_record",
+    "complaint_check",
+    "complaint_open",
+    "complaint_resolve",
+    "complaint_sla_due",
+    "complaint_update",
     "consent_record",
     "contract_balance",
     "contract_create",
@@ -42,6 +57,7 @@ __all__ = [
     "message_send",
     "months_exceeded",
     "notice_enqueue",
+    "payment_record",
     "prepayment_errors",
     "refund_approve",
     "refund_quote",
@@ -53,6 +69,7 @@ __all__ = [
     "student_create",
     "student_hours_left",
     "student_merge",
+    "survey_record",
     "transfer_approve",
     "transfer_reject",
     "transfer_request",
