@@ -202,6 +202,9 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Idempotency-Key answers are kept this long (a nightly beat task deletes older ones):
+# a client retrying later than this creates anew.
+IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=7)
 SPECTACULAR_SETTINGS = {
     "TITLE": "K12 CRM API",
     "DESCRIPTION": (

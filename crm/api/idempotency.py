@@ -7,13 +7,16 @@ first commits, then replays its answer. Same key with a different body: 422.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -74,6 +77,17 @@ def idempotent_call(request: Request, handler: Callable[[], Response]) -> Respon
         if existing is None:
             raise
         return _replay(existing, digest)
+
+
+def purge_expired_keys(*, now: dt.datetime | None = None) -> int:
+    """Delete keys older than IDEMPOTENCY_KEY_RETENTION_DAYS; returns how many.
+
+    A key only has to outlive a client's retries; kept forever the table (with every
+    create's answer body) grows without bound. After this a replay is a new request.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.IDEMPOTENCY_KEY_RETENTION_DAYS)
+    deleted, _counts = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
