@@ -4,8 +4,10 @@ Defaults are for a newcomer's laptop (SQLite, eager Celery, DEBUG on only when
 asked); production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=false.
 """
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -169,6 +171,34 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = 86400
+
+# Cache: throttling counters and rate limits (API, enquiry page) must be shared by every
+# web process, so production keeps them in Redis; a laptop without Redis uses memory.
+# CACHE_URL wins; otherwise the broker's Redis server with another db (REDIS_CACHE_DB,
+# default the broker's db + 1): cache.clear() flushes its whole db and must never take
+# the Celery queue with it.
+def _cache_location() -> str:
+    explicit = env.str("CACHE_URL", default="")
+    if explicit or not REDIS_URL:
+        return explicit
+    parts = urlsplit(REDIS_URL)
+    broker_db = int(parts.path.lstrip("/") or 0)
+    db = env.int("REDIS_CACHE_DB", default=(broker_db + 1) % 16)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+CACHE_URL = _cache_location()
+if CACHE_URL and CACHE_URL.rstrip("/") == (REDIS_URL or "").rstrip("/"):
+    raise ImproperlyConfigured("CACHE_URL must not be the Celery broker's Redis db.")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="k12crm"),
+    } if CACHE_URL else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    },
+}
 
 REST_FRAMEWORK = {
     # Conventions for every endpoint live in crm/api/ and docs/api.md.

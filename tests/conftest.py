@@ -156,6 +156,14 @@ def celery_worker_process(transactional_db, settings):
 
 
 @pytest.fixture(autouse=True)
+def _memory_cache(settings):
+    """With REDIS_URL set the app caches in Redis, and tests clear the cache (a FLUSHDB):
+    tests use memory so they never wipe a shared Redis db. tests/crm/test_cache.py checks
+    the Redis configuration itself."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager(settings):
     """Unit tests run tasks in-process whatever REDIS_URL says; only tests that ask for
     `celery_worker_process` talk to a real broker and worker."""
