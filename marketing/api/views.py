@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import django_filters as df
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.filters import IdFilter
 from crm.api.permissions import CapabilityPermission, account_writers, managers, roles
 from crm.api.viewsets import ScopedReadOnlyViewSet
 from crm.permissions import scope_by_branch
@@ -30,6 +32,26 @@ from . import serializers as s
 counselors_up = roles(Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
 
 
+class ProspectFilter(df.FilterSet):
+    """Foreign keys by plain id (crm.api.filters.IdFilter): a ModelChoiceFilter answered 400
+    for a missing id and 200 for another branch's, telling which ids exist."""
+
+    owner = IdFilter(field_name="owner")
+    campaign = IdFilter(field_name="campaign")
+
+    class Meta:
+        model = Prospect
+        fields = ["pool", "stage", "tier", "owner", "campaign"]
+
+
+class EnquiryFilter(df.FilterSet):
+    campaign = IdFilter(field_name="campaign")
+
+    class Meta:
+        model = Enquiry
+        fields = ["status", "campaign"]
+
+
 class ProspectViewSet(ScopedReadOnlyViewSet):
     """Prospects (1:1 with students) with their pipeline; scoped like the accounts."""
 
@@ -39,7 +61,7 @@ class ProspectViewSet(ScopedReadOnlyViewSet):
     read_capability = account_writers
     action_capabilities = {"advance": account_writers, "claim": roles(Role.COUNSELOR),
                            "tier": counselors_up, "release": counselors_up}
-    filterset_fields = ["pool", "stage", "tier", "owner", "campaign"]
+    filterset_class = ProspectFilter
 
     def get_serializer_class(self) -> Any:
         return s.ProspectDetailSerializer if self.action == "retrieve" else s.ProspectSerializer
@@ -116,7 +138,7 @@ class EnquiryViewSet(ScopedReadOnlyViewSet):
     scope = staticmethod(scope_by_branch)
     read_capability = roles(Role.FRONT_DESK, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
     action_capabilities = {"convert": roles(Role.FRONT_DESK, Role.MANAGER, Role.HEAD_OFFICE)}
-    filterset_fields = ["status", "campaign"]
+    filterset_class = EnquiryFilter
 
     @extend_schema(request=s.ConvertInput, responses=s.ProspectSerializer)
     @action(detail=True, methods=["post"])
