@@ -313,14 +313,6 @@ def exit_interview(request: HttpRequest, student_pk: int) -> HttpResponse:
 # --- campaigns and analytics -------------------------------------------------------------
 
 @managers_only
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.with_results(selectors.scope_campaigns(request.user).select_related(
-        "branch", "channel"))
-    rows = [(c, selectors.results_of(c)) for c in qs]
-    return render(request, "marketing/campaign_list.html", {"rows": rows})
-
-
-@managers_only
 def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The audience as CSV (recorded as a handoff and audited)."""
     campaign = get_object_or_404(selectors.scope_campaigns(request.user), pk=pk)

@@ -138,3 +138,10 @@ def results_of(campaign: Any) -> dict[str, Any]:
             "trials": campaign.r_trials, "enrolments": campaign.r_enrolments,
             "revenue": revenue, "won_back": campaign.r_won_back, "cost": campaign.cost,
             "cost_per_enrolment": per}
+
+
+def audience_size(campaign: Campaign, user: Any) -> dict[str, int]:
+    """The audience preview on the campaign page: families (students) and parents it
+    would reach now, consent and scoping applied, in one aggregate query."""
+    return campaign_audience(campaign, user).order_by().aggregate(
+        students=Count("student", distinct=True), parents=Count("parent", distinct=True))

@@ -19,11 +19,18 @@ from .prospects import (
     release_idle_leads,
 )
 from .recovery import exit_interview_record
-from .referrals import referral_record, referral_reward_set, referral_rewards_refresh
+from .referrals import (
+    REWARD_NEXT,
+    referral_record,
+    referral_reward_set,
+    referral_rewards_refresh,
+    referral_update,
+)
 
 __all__ = [
     "NEXT_STAGES",
     "OPEN_STAGES",
+    "REWARD_NEXT",
     "campaign_export",
     "campaign_handoff",
     "campaign_save",
@@ -45,5 +52,6 @@ __all__ = [
     "referral_record",
     "referral_reward_set",
     "referral_rewards_refresh",
+    "referral_update",
     "release_idle_leads",
 ]
