@@ -287,12 +287,14 @@ def prospect_tier(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def exit_interview(request: HttpRequest, student_pk: int) -> HttpResponse:
-    """Record an exit interview with a terminated or lapsed account."""
+    """Record the exit interview of a terminated or lapsed account (DOMAIN.md §6): a
+    reason from the managed list and what they said; back to the account afterwards."""
     from students.models import Student
 
-    if permissions.role_of(request.user) not in {Role.COUNSELOR, Role.MANAGER,
-                                                 Role.HEAD_OFFICE}:
-        raise PermissionDenied(_("Your role may not do this."))
+    from .services.recovery import INTERVIEW_ROLES, exit_interview_due
+
+    if permissions.role_of(request.user) not in INTERVIEW_ROLES:
+        raise PermissionDenied(_("Your role may not hold exit interviews."))
     student = get_object_or_404(permissions.scope_students(request.user, Student.objects.all()),
                                 pk=student_pk)
     form = ExitInterviewForm(request.POST or None)
@@ -306,8 +308,10 @@ def exit_interview(request: HttpRequest, student_pk: int) -> HttpResponse:
             _errors(form, exc)
         else:
             messages.success(request, _("Exit interview recorded."))
-            return redirect("marketing:churn")
-    return render(request, "marketing/exit_interview.html", {"student": student, "form": form})
+            return redirect("students:detail", pk=student.pk)
+    return render(request, "marketing/exit_interview.html", {
+        "student": student, "form": form, "due": exit_interview_due(student)},
+        status=400 if request.method == "POST" else 200)
 
 
 # --- campaigns and analytics -------------------------------------------------------------
