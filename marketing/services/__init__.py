@@ -1,6 +1,6 @@
 """Marketing writes; import from `marketing.services`."""
 from .campaigns import campaign_export, campaign_handoff, campaign_save
-from .enquiries import enquiry_convert, enquiry_submit
+from .enquiries import enquiry_convert, enquiry_rate_exceeded, enquiry_submit
 from .prospects import (
     NEXT_STAGES,
     OPEN_STAGES,
@@ -35,6 +35,7 @@ __all__ = [
     "campaign_handoff",
     "campaign_save",
     "enquiry_convert",
+    "enquiry_rate_exceeded",
     "enquiry_submit",
     "exit_interview_record",
     "leads_auto_assign",
