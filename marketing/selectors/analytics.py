@@ -90,33 +90,47 @@ def win_back_moments(branch_id: int, on: dt.date) -> list[str]:
     return [w.get("name", "") for w in policy.win_back_windows or [] if _window_contains(w, on)]
 
 
-def win_back_candidates(user: Any, *, on: dt.date | None = None) -> QuerySet:
-    """Lapsed and terminating accounts worth a win-back offer now.
+def win_back_eligible(qs: QuerySet, branch_ids: list[int]) -> QuerySet:
+    """Ended accounts worth a win-back offer by value and reason (DOMAIN.md §6: decide
+    by value whether to invest in recovery):
 
-    - only on a day inside one of the branch's win-back windows (policy; by default the
-      start of each term and the weeks after exams), otherwise none for that branch;
     - not if the latest exit interview's reason rules it out (moved away, need ended);
-    - lifetime revenue at least the policy's minimum; the most valuable first.
-    Annotated: `lifetime_revenue`, `moment`, `last_reason` (code or None).
+    - lifetime revenue at least the branch policy's minimum.
+    Annotated: `lifetime_revenue`, `last_reason` (code or None). Shared by the win-back
+    candidates (which add the timing) and the audience of win-back campaigns.
     """
-    on = on or timezone.localdate()
-    qs = scope_students(user, Student.objects.filter(period__in=list(ENDED_PERIODS)))
     last_interview = (ExitInterview.objects.filter(student=OuterRef("pk"))
                       .order_by("-held_on", "-id"))
-    qs = qs.annotate(
+    qs = qs.filter(period__in=list(ENDED_PERIODS)).annotate(
         last_reason=Subquery(last_interview.values("reason__code")[:1]),
         last_reason_ok=Subquery(last_interview.values("reason__win_back_eligible")[:1],
                                 output_field=BooleanField()),
         lifetime_revenue=revenue_expr(),
     ).filter(Q(last_reason_ok=True) | Q(last_reason_ok__isnull=True))
+    worth = Q(pk__in=[])
+    for bid, policy in policies_by_branch(branch_ids).items():
+        worth |= Q(branch_id=bid, lifetime_revenue__gte=policy.win_back_min_revenue)
+    return qs.filter(worth)
+
+
+def win_back_candidates(user: Any, *, on: dt.date | None = None) -> QuerySet:
+    """Lapsed and terminating accounts worth a win-back offer now: `win_back_eligible`
+    (reason and value), and only on a day inside one of the branch's win-back windows
+    (policy; by default the start of each term and the weeks after exams), otherwise
+    none for that branch; the most valuable first.
+    Annotated: `lifetime_revenue`, `moment`, `last_reason` (code or None).
+    """
+    on = on or timezone.localdate()
+    branch_ids = _visible_branch_ids(user)
+    qs = win_back_eligible(scope_students(user, Student.objects.all()), branch_ids)
     when_moment = []
     cond = Q(pk__in=[])
-    for bid, policy in policies_by_branch(_visible_branch_ids(user)).items():
+    for bid, policy in policies_by_branch(branch_ids).items():
         names = [w.get("name", "") for w in policy.win_back_windows or []
                  if _window_contains(w, on)]
         if not names:
             continue
-        cond |= Q(branch_id=bid, lifetime_revenue__gte=policy.win_back_min_revenue)
+        cond |= Q(branch_id=bid)
         when_moment.append(When(branch_id=bid, then=Value(names[0])))
     qs = qs.filter(cond)
     return (qs.annotate(moment=Case(*when_moment, default=Value(""), output_field=CharField()))
