@@ -48,6 +48,19 @@ def can_export(user: Any) -> bool:
     return allowed(user)
 
 
+def marketing_links(user: Any) -> dict[str, bool]:
+    """Which marketing pages the navbar offers (the pages check the same rules)."""
+    from marketing.selectors import can_manage_campaigns, can_record_referrals, can_see_analytics
+
+    role = permissions.role_of(user)
+    return {
+        "can_see_prospects": role is not None and role != "teacher",
+        "can_record_referrals": can_record_referrals(user),
+        "can_manage_campaigns": can_manage_campaigns(user),
+        "can_see_analytics": can_see_analytics(user),
+    }
+
+
 def nav(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -63,5 +76,6 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             "can_see_contact": permissions.can_see_contact(user),
             "can_import": can_import(user),
             "can_export": can_export(user),
+            **marketing_links(user),
         }
     }

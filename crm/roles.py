@@ -41,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view",)
            for m in ["students.course", "students.classgroup", "students.classsession"]},
         **{m: ("view", "add", "change") for m in ["students.attendance", "students.makeup"]},
+        # Front desk hears "a friend sent us" first; rewards (money) stay with counselors.
+        "marketing.referral": ("view", "add"),
     },
     Role.COUNSELOR: {
         "auth.user": ("view",),

@@ -21,6 +21,21 @@ from .models import (
 from .selectors import scope_campaigns, scope_prospects
 
 
+class ThroughServicesMixin:
+    """Read-only here: these rows are written by the marketing pages and API through
+    marketing.services (branch rules, consent, attribution, audit), never by a raw
+    admin form that would skip them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ("code", "name_zh", "name_en", "is_referral", "is_active", "sort_order")
@@ -50,18 +65,13 @@ class MarketingPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ThroughServicesMixin, admin.ModelAdmin):
     list_display = ("name", "code", "kind", "branch", "starts_on", "cost", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code")
 
     def get_queryset(self, request):
         return scope_campaigns(request.user, super().get_queryset(request))
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 class StepInline(admin.TabularInline):
@@ -101,7 +111,7 @@ class EnquiryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReferralAdmin(ThroughServicesMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope = "by_student"
     scope_field = "referred"
     list_display = ("referred", "kind", "referrer_name", "reward_policy", "reward_status")
@@ -110,7 +120,7 @@ class ReferralAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ExitInterview)
-class ExitInterviewAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ExitInterviewAdmin(ThroughServicesMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope = "by_student"
     list_display = ("student", "reason", "period_lost_in", "held_on", "interviewer")
     list_filter = ("reason", "period_lost_in")

@@ -90,3 +90,94 @@ class WindowForm(forms.Form):
 
     since = forms.DateField(label=_("From"), required=False, widget=_DATE)
     until = forms.DateField(label=_("Until"), required=False, widget=_DATE)
+
+
+# --- campaigns and referrals (staff pages; the services validate and decide) -----------
+
+def _multi(label: Any, choices: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(label=label, choices=choices, required=False,
+                                     widget=forms.CheckboxSelectMultiple)
+
+
+class CampaignForm(forms.Form):
+    """The fields of a campaign as a manager edits them; `services.campaign_save` checks
+    them (branch rules, segment codes, dates) so the page and the API refuse the same."""
+
+    code = forms.SlugField(label=_("Code"), max_length=40,
+                           help_text=_("Used in the enquiry link (?c=code)."))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[])
+    branch = forms.ModelChoiceField(label=_("Branch"), queryset=None, required=False,
+                                    empty_label=_("All branches"))
+    channel = forms.ModelChoiceField(label=_("Source recorded for its prospects"),
+                                     queryset=None, required=False)
+    contact_channel = forms.ChoiceField(label=_("Contact channel"), choices=[])
+    starts_on = forms.DateField(label=_("Starts on"), widget=_DATE)
+    ends_on = forms.DateField(label=_("Ends on"), required=False, widget=_DATE)
+    cost = forms.DecimalField(label=_("Cost"), max_digits=12, decimal_places=2, min_value=0,
+                              initial=0)
+    target_periods = _multi(_("Lifecycle periods"), [])
+    target_segments = _multi(_("Value segments"), [])
+    target_grades = _multi(_("Grades"), Grade.choices)
+    exam_from = forms.DateField(label=_("Exam taken from"), required=False, widget=_DATE)
+    exam_until = forms.DateField(label=_("Exam taken until"), required=False, widget=_DATE)
+    message = forms.CharField(label=_("Message text"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, branches: Any = None, **kwargs: Any) -> None:
+        from lifecycle.periods import Period
+        from lifecycle.value import Segment
+
+        from .models import Campaign, Channel
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Campaign.Kind.choices
+        self.fields["contact_channel"].choices = Campaign.Audience.choices
+        self.fields["target_periods"].choices = Period.choices
+        self.fields["target_segments"].choices = Segment.choices
+        self.fields["channel"].queryset = Channel.objects.filter(is_active=True)
+        if branches is None:
+            # A branch manager's campaigns are their branch's (the service enforces it).
+            del self.fields["branch"]
+        else:
+            self.fields["branch"].queryset = branches
+
+
+class ReferralForm(forms.Form):
+    """Who referred whom: the referrer is a student, a parent, a teacher/staff member or
+    an outside person (name + phone). Choices are scoped by the view."""
+
+    referred = forms.ModelChoiceField(label=_("Referred student"), queryset=None)
+    kind = forms.ChoiceField(label=_("Referrer is"), choices=[])
+    referrer_student = forms.ModelChoiceField(label=_("Referring student"), queryset=None,
+                                              required=False)
+    referrer_parent = forms.ModelChoiceField(label=_("Referring parent"), queryset=None,
+                                             required=False)
+    referrer_staff = forms.ModelChoiceField(label=_("Referring teacher / staff"),
+                                            queryset=None, required=False)
+    referrer_name = forms.CharField(label=_("Referrer name"), max_length=50, required=False)
+    referrer_phone = forms.CharField(label=_("Referrer phone"), max_length=30, required=False)
+    reward_policy = forms.ModelChoiceField(label=_("Reward policy"), queryset=None,
+                                           required=False, empty_label=_("No reward"))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, referred: Any, students: Any, parents: Any, staff: Any,
+                 **kwargs: Any) -> None:
+        from .models import Referral, RewardPolicy
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Referral.Kind.choices
+        self.fields["referred"].queryset = referred
+        self.fields["referrer_student"].queryset = students
+        self.fields["referrer_parent"].queryset = parents
+        self.fields["referrer_staff"].queryset = staff
+        self.fields["reward_policy"].queryset = RewardPolicy.objects.filter(is_active=True)
+
+
+class RewardStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New reward status"), choices=[])
+
+    def __init__(self, *args: Any, allowed: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = allowed

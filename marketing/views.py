@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -80,17 +79,6 @@ def _client_ip(request: HttpRequest) -> str:
     return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
 
 
-def _over_limit(key: str, limit: int) -> bool:
-    """Count a hit in a one-hour cache window; True once the limit is passed."""
-    cache.add(key, 0, timeout=3600)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=3600)
-        hits = 1
-    return hits > limit
-
-
 def _campaign_for(branch: Branch, code: str) -> Campaign | None:
     if not code:
         return None
@@ -117,17 +105,18 @@ def enquiry(request: HttpRequest, branch_code: str) -> HttpResponse:
     if request.POST.get("website"):
         # A bot: thank it like a person and keep nothing.
         return render(request, "marketing/enquiry_thanks.html", context)
-    if _over_limit(f"mkt:enq:ip:{_client_ip(request)}", policy.enquiry_limit_per_hour):
+    if services.enquiry_rate_exceeded(f"ip:{_client_ip(request)}",
+                                       policy.enquiry_limit_per_hour):
         return render(request, "marketing/enquiry.html", {
             **context, "form": form, "refused": _("Too many enquiries from this connection. "
                                                   "Please try again later or call us.")},
             status=429)
     if form.is_valid():
         elapsed = seconds_since(form.cleaned_data["started"])
-        phone_key = f"mkt:enq:phone:{form.cleaned_data['phone'].replace(' ', '')}"
+        phone_key = f"phone:{form.cleaned_data['phone'].replace(' ', '')}"
         if elapsed is None or elapsed < policy.enquiry_min_seconds:
             form.add_error(None, _("Please check your details and send the form again."))
-        elif _over_limit(phone_key, policy.enquiry_limit_per_hour):
+        elif services.enquiry_rate_exceeded(phone_key, policy.enquiry_limit_per_hour):
             return render(request, "marketing/enquiry.html", {
                 **context, "form": form, "refused": _("We already have several enquiries "
                                                       "from this phone; we will call you.")},
@@ -287,12 +276,14 @@ def prospect_tier(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def exit_interview(request: HttpRequest, student_pk: int) -> HttpResponse:
-    """Record an exit interview with a terminated or lapsed account."""
+    """Record the exit interview of a terminated or lapsed account (DOMAIN.md §6): a
+    reason from the managed list and what they said; back to the account afterwards."""
     from students.models import Student
 
-    if permissions.role_of(request.user) not in {Role.COUNSELOR, Role.MANAGER,
-                                                 Role.HEAD_OFFICE}:
-        raise PermissionDenied(_("Your role may not do this."))
+    from .services.recovery import INTERVIEW_ROLES, exit_interview_due
+
+    if permissions.role_of(request.user) not in INTERVIEW_ROLES:
+        raise PermissionDenied(_("Your role may not hold exit interviews."))
     student = get_object_or_404(permissions.scope_students(request.user, Student.objects.all()),
                                 pk=student_pk)
     form = ExitInterviewForm(request.POST or None)
@@ -306,19 +297,13 @@ def exit_interview(request: HttpRequest, student_pk: int) -> HttpResponse:
             _errors(form, exc)
         else:
             messages.success(request, _("Exit interview recorded."))
-            return redirect("marketing:churn")
-    return render(request, "marketing/exit_interview.html", {"student": student, "form": form})
+            return redirect("students:detail", pk=student.pk)
+    return render(request, "marketing/exit_interview.html", {
+        "student": student, "form": form, "due": exit_interview_due(student)},
+        status=400 if request.method == "POST" else 200)
 
 
 # --- campaigns and analytics -------------------------------------------------------------
-
-@managers_only
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.with_results(selectors.scope_campaigns(request.user).select_related(
-        "branch", "channel"))
-    rows = [(c, selectors.results_of(c)) for c in qs]
-    return render(request, "marketing/campaign_list.html", {"rows": rows})
-
 
 @managers_only
 def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:

@@ -213,6 +213,9 @@ def change_period(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Period changed to %(p)s.")
                          % {"p": Period(form.cleaned_data["to_period"]).label})
+        if form.cleaned_data["to_period"] == Period.TERMINATION:
+            # DOMAIN.md §6: a termination is followed by the exit interview and its reason.
+            return redirect("marketing:exit-interview", student_pk=student.pk)
     return redirect("students:detail", pk=student.pk)
 
 

@@ -10,6 +10,9 @@ router.include_format_suffixes = False
 router.register("prospects", views.ProspectViewSet, basename="prospect")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("enquiries", views.EnquiryViewSet, basename="enquiry")
+router.register("referrals", views.ReferralViewSet, basename="referral")
+router.register("exit-interviews", views.ExitInterviewViewSet, basename="exitinterview")
+router.register("marketing/churn-reasons", views.ChurnReasonViewSet, basename="churnreason")
 
 urlpatterns = [
     path("marketing/analytics/churn/", views.ChurnView.as_view(), name="marketing-churn"),

@@ -20,13 +20,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.filters import IdFilter
+from crm.api.idempotency import idempotent_call
 from crm.api.permissions import CapabilityPermission, account_writers, managers, roles
-from crm.api.viewsets import ScopedReadOnlyViewSet
-from crm.permissions import scope_by_branch
+from crm.api.viewsets import ScopedCreateReadViewSet, ScopedReadOnlyViewSet, ScopedViewSet
+from crm.permissions import scope_by_branch, scope_by_student
 from crm.roles import Role
 
 from .. import selectors, services
-from ..models import Campaign, Enquiry, Prospect
+from ..models import Campaign, ChurnReason, Enquiry, ExitInterview, Prospect, Referral
 from . import serializers as s
 
 counselors_up = roles(Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
@@ -107,16 +108,31 @@ def _scope_campaigns(user: Any, qs: QuerySet) -> QuerySet:
     return selectors.with_results(selectors.scope_campaigns(user, qs))
 
 
-class CampaignViewSet(ScopedReadOnlyViewSet):
-    """Campaigns with their results; managers and head office only."""
+class CampaignViewSet(ScopedViewSet):
+    """Campaigns with their results; managers (their branch) and head office only.
+
+    POST creates and PATCH edits through services.campaign_save: a manager's campaign is
+    always their branch's, segment codes and dates are checked there (400 per field).
+    """
 
     serializer_class = s.CampaignSerializer
     scope = staticmethod(_scope_campaigns)
     read_capability = managers
+    write_capability = managers
     action_capabilities = {"handoff": managers}
 
     def base_queryset(self) -> QuerySet:
         return Campaign.objects.order_by("-starts_on", "-id")
+
+    def create_object(self, serializer: Any) -> Campaign:
+        return services.campaign_save(actor=self.request.user,
+                                      data=dict(serializer.validated_data))
+
+    def perform_update(self, serializer: Any) -> None:
+        campaign = services.campaign_save(actor=self.request.user,
+                                          data=dict(serializer.validated_data),
+                                          campaign=serializer.instance)
+        serializer.instance = self.refetch(campaign)
 
     @extend_schema(request=s.HandoffInput, responses={200: None})
     @action(detail=True, methods=["post"])
@@ -128,6 +144,108 @@ class CampaignViewSet(ScopedReadOnlyViewSet):
                                             text=data.validated_data["text"])
         return Response({"handoff": handoff.pk, "recipients": handoff.recipients,
                          "skipped": handoff.skipped, "channel": handoff.channel})
+
+
+recorders = roles(Role.FRONT_DESK, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
+
+
+class ReferralViewSet(ScopedViewSet):
+    """Who referred whom (DOMAIN.md §6). Front desk, counselors, managers and head office
+    record them (POST) and edit the reward policy or note while pending (PATCH); the
+    reward status moves through POST .../reward/ (not front desk: it is money)."""
+
+    serializer_class = s.ReferralSerializer
+    scope = staticmethod(selectors.scope_referrals)
+    read_capability = recorders
+    write_capability = recorders
+    action_capabilities = {"reward": counselors_up}
+    filterset_fields = ["reward_status", "referred"]
+
+    def base_queryset(self) -> QuerySet:
+        return Referral.objects.select_related(
+            "referred", "referrer_student", "referrer_parent", "referrer_staff"
+        ).order_by("-created_at", "-id")
+
+    def get_serializer_class(self) -> Any:
+        if self.action == "create":
+            return s.ReferralInput
+        if self.action == "partial_update":
+            return s.ReferralUpdateInput
+        return s.ReferralSerializer
+
+    @extend_schema(request=s.ReferralInput, responses={201: s.ReferralSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return idempotent_call(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
+        data = s.ReferralInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        referral = services.referral_record(actor=request.user,
+                                            kind=values.pop("referrer_kind"), **values)
+        return Response(s.ReferralSerializer(self.refetch(referral)).data, status=201)
+
+    @extend_schema(request=s.ReferralUpdateInput, responses=s.ReferralSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        referral = self.get_object()
+        data = s.ReferralUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        referral = services.referral_update(
+            referral=referral, actor=request.user,
+            reward_policy=values.get("reward_policy", referral.reward_policy),
+            note=values.get("note"))
+        return Response(s.ReferralSerializer(self.refetch(referral)).data)
+
+    @extend_schema(request=s.RewardInput, responses=s.ReferralSerializer)
+    @action(detail=True, methods=["post"])
+    def reward(self, request: Request, pk: str | None = None) -> Response:
+        data = s.RewardInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = services.referral_reward_set(referral=self.get_object(), actor=request.user,
+                                                status=data.validated_data["reward_status"])
+        return Response(s.ReferralSerializer(self.refetch(referral)).data)
+
+
+class ExitInterviewViewSet(ScopedCreateReadViewSet):
+    """Exit interviews of terminated or lapsed accounts (the reason is required, from
+    the managed list). POST goes through services.exit_interview_record, like the page."""
+
+    serializer_class = s.ExitInterviewSerializer
+    scope = staticmethod(scope_by_student)
+    read_capability = counselors_up
+    write_capability = counselors_up
+    filterset_fields = ["student", "reason", "period_lost_in"]
+
+    def base_queryset(self) -> QuerySet:
+        return ExitInterview.objects.select_related("reason").order_by("-held_on", "-id")
+
+    def get_serializer_class(self) -> Any:
+        return s.ExitInterviewInput if self.action == "create" else s.ExitInterviewSerializer
+
+    @extend_schema(request=s.ExitInterviewInput, responses={201: s.ExitInterviewSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return idempotent_call(request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
+        data = s.ExitInterviewInput(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        interview = services.exit_interview_record(interviewer=request.user,
+                                                   **data.validated_data)
+        return Response(s.ExitInterviewSerializer(self.refetch(interview)).data, status=201)
+
+
+class ChurnReasonViewSet(ScopedReadOnlyViewSet):
+    """The managed list of reasons an exit interview picks from (active ones)."""
+
+    serializer_class = s.ChurnReasonSerializer
+    scope = staticmethod(lambda user, qs: qs)
+    read_capability = counselors_up
+    lookup_field = "code"
+    pagination_class = None
+
+    def base_queryset(self) -> QuerySet:
+        return ChurnReason.objects.filter(is_active=True)
 
 
 class EnquiryViewSet(ScopedReadOnlyViewSet):

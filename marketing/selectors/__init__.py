@@ -10,6 +10,7 @@ from .analytics import (
     won_back,
 )
 from .campaigns import (
+    audience_size,
     campaign_audience,
     can_manage_campaigns,
     results_of,
@@ -28,13 +29,25 @@ from .prospects import (
     unassigned_new_lead_count,
     unassigned_new_leads,
 )
+from .referrals import (
+    can_record_referrals,
+    can_set_rewards,
+    referral_list,
+    referrer_parents,
+    referrer_staff,
+    referrer_students,
+    scope_referrals,
+)
 
 __all__ = [
     "ReferralFigures",
     "acquisition_vs_retention",
+    "audience_size",
     "campaign_audience",
     "can_manage_campaigns",
+    "can_record_referrals",
     "can_see_analytics",
+    "can_set_rewards",
     "churn_analysis",
     "follow_ups_due",
     "funnel",
@@ -44,9 +57,14 @@ __all__ = [
     "prospect_list",
     "public_pool",
     "referral_figures",
+    "referral_list",
+    "referrer_parents",
+    "referrer_staff",
+    "referrer_students",
     "results_of",
     "scope_campaigns",
     "scope_prospects",
+    "scope_referrals",
     "segment_students",
     "unassigned_new_lead_count",
     "unassigned_new_leads",

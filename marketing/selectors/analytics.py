@@ -13,11 +13,18 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     BooleanField,
     Case,
     CharField,
+    Count,
+    DateField,
+    DurationField,
     Exists,
+    ExpressionWrapper,
+    F,
     Min,
     OuterRef,
     Q,
@@ -27,6 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -82,33 +90,47 @@ def win_back_moments(branch_id: int, on: dt.date) -> list[str]:
     return [w.get("name", "") for w in policy.win_back_windows or [] if _window_contains(w, on)]
 
 
-def win_back_candidates(user: Any, *, on: dt.date | None = None) -> QuerySet:
-    """Lapsed and terminating accounts worth a win-back offer now.
+def win_back_eligible(qs: QuerySet, branch_ids: list[int]) -> QuerySet:
+    """Ended accounts worth a win-back offer by value and reason (DOMAIN.md §6: decide
+    by value whether to invest in recovery):
 
-    - only on a day inside one of the branch's win-back windows (policy; by default the
-      start of each term and the weeks after exams), otherwise none for that branch;
     - not if the latest exit interview's reason rules it out (moved away, need ended);
-    - lifetime revenue at least the policy's minimum; the most valuable first.
-    Annotated: `lifetime_revenue`, `moment`, `last_reason` (code or None).
+    - lifetime revenue at least the branch policy's minimum.
+    Annotated: `lifetime_revenue`, `last_reason` (code or None). Shared by the win-back
+    candidates (which add the timing) and the audience of win-back campaigns.
     """
-    on = on or timezone.localdate()
-    qs = scope_students(user, Student.objects.filter(period__in=list(ENDED_PERIODS)))
     last_interview = (ExitInterview.objects.filter(student=OuterRef("pk"))
                       .order_by("-held_on", "-id"))
-    qs = qs.annotate(
+    qs = qs.filter(period__in=list(ENDED_PERIODS)).annotate(
         last_reason=Subquery(last_interview.values("reason__code")[:1]),
         last_reason_ok=Subquery(last_interview.values("reason__win_back_eligible")[:1],
                                 output_field=BooleanField()),
         lifetime_revenue=revenue_expr(),
     ).filter(Q(last_reason_ok=True) | Q(last_reason_ok__isnull=True))
+    worth = Q(pk__in=[])
+    for bid, policy in policies_by_branch(branch_ids).items():
+        worth |= Q(branch_id=bid, lifetime_revenue__gte=policy.win_back_min_revenue)
+    return qs.filter(worth)
+
+
+def win_back_candidates(user: Any, *, on: dt.date | None = None) -> QuerySet:
+    """Lapsed and terminating accounts worth a win-back offer now: `win_back_eligible`
+    (reason and value), and only on a day inside one of the branch's win-back windows
+    (policy; by default the start of each term and the weeks after exams), otherwise
+    none for that branch; the most valuable first.
+    Annotated: `lifetime_revenue`, `moment`, `last_reason` (code or None).
+    """
+    on = on or timezone.localdate()
+    branch_ids = _visible_branch_ids(user)
+    qs = win_back_eligible(scope_students(user, Student.objects.all()), branch_ids)
     when_moment = []
     cond = Q(pk__in=[])
-    for bid, policy in policies_by_branch(_visible_branch_ids(user)).items():
+    for bid, policy in policies_by_branch(branch_ids).items():
         names = [w.get("name", "") for w in policy.win_back_windows or []
                  if _window_contains(w, on)]
         if not names:
             continue
-        cond |= Q(branch_id=bid, lifetime_revenue__gte=policy.win_back_min_revenue)
+        cond |= Q(branch_id=bid)
         when_moment.append(When(branch_id=bid, then=Value(names[0])))
     qs = qs.filter(cond)
     return (qs.annotate(moment=Case(*when_moment, default=Value(""), output_field=CharField()))
@@ -137,6 +159,24 @@ def losses(user: Any, *, since: dt.date, until: dt.date) -> QuerySet:
         .annotate(reason_code=Subquery(reason)))
 
 
+# Each churn dimension: (group key, label column or None). Grouped in SQL, one query each.
+CHURN_DIMENSIONS: dict[str, tuple[str, str | None]] = {
+    "by_reason": ("reason_code", None),
+    "by_period": ("from_period", None),
+    "by_branch": ("student__branch_id", "student__branch__name"),
+    "by_counselor": ("student__counselor_id", "student__counselor__username"),
+    "by_grade": ("student__grade", None),
+    "by_pattern": ("pattern", None),
+}
+
+
+def _month_key(value: Any) -> str:
+    """TruncMonth's value (an aware datetime in the current zone, or a date) as YYYY-MM."""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m")
+
+
 def churn_analysis(user: Any, *, since: dt.date, until: dt.date) -> dict[str, Any]:
     """Losses in the window by reason, period lost in, branch, counselor, grade and
     lifecycle pattern (I-IV), each with a per-month series.
@@ -146,50 +186,77 @@ def churn_analysis(user: Any, *, since: dt.date, until: dt.date) -> dict[str, An
     "by_counselor": [...], "by_grade": [...], "by_pattern": [...]}; rows by total,
     largest first. The pattern is the account's current one (with_pattern): an account
     won back since is open again and falls under "" (not ended).
+
+    Each dimension is one grouped query (GROUP BY key, month): seven queries with the
+    reason labels, whatever the number of losses (the K institution loses thousands).
     """
-    rows = list(losses(user, since=since, until=until).values(
-        "student_id", "from_period", "at", "reason_code", "student__branch_id",
-        "student__branch__name", "student__counselor_id", "student__counselor__username",
-        "student__grade"))
-    patterns = dict(with_pattern(Student.objects.filter(
-        pk__in={r["student_id"] for r in rows})).values_list("pk", "pattern"))
+    pattern = Subquery(with_pattern(Student.objects.filter(pk=OuterRef("student_id")))
+                       .values("pattern")[:1], output_field=CharField())
+    base = losses(user, since=since, until=until).annotate(month=TruncMonth("at")).order_by()
     reasons = {r.code: str(r) for r in ChurnReason.objects.all()}
-    periods = dict(Period.choices)
-    grades = dict(Grade.choices)
-    pattern_labels = dict(Pattern.choices)
-    dims: dict[str, dict[Any, dict[str, Any]]] = {d: {} for d in (
-        "by_reason", "by_period", "by_branch", "by_counselor", "by_grade", "by_pattern")}
+    fixed_labels: dict[str, dict[Any, str]] = {
+        "by_period": {k: str(v) for k, v in Period.choices},
+        "by_grade": {k: str(v) for k, v in Grade.choices},
+        "by_pattern": {k: str(v) for k, v in Pattern.choices},
+    }
+    out: dict[str, Any] = {}
     months: set[str] = set()
-
-    def add(dim: str, key: Any, label: str, month: str) -> None:
-        entry = dims[dim].setdefault(key, {"key": key, "label": label, "total": 0,
-                                           "months": defaultdict(int)})
-        entry["total"] += 1
-        entry["months"][month] += 1
-
-    for r in rows:
-        month = timezone.localtime(r["at"]).strftime("%Y-%m")
-        months.add(month)
-        code = r["reason_code"] or NO_INTERVIEW
-        add("by_reason", code, reasons.get(code, str(_("No exit interview"))), month)
-        add("by_period", r["from_period"], str(periods.get(r["from_period"], "")), month)
-        add("by_branch", r["student__branch_id"], r["student__branch__name"], month)
-        add("by_counselor", r["student__counselor_id"],
-            r["student__counselor__username"] or str(_("Unassigned")), month)
-        add("by_grade", r["student__grade"], str(grades.get(r["student__grade"], "")), month)
-        pattern = patterns.get(r["student_id"]) or ""
-        add("by_pattern", pattern, str(pattern_labels.get(pattern, _("Not ended"))), month)
-    out: dict[str, Any] = {"months": sorted(months), "total": len(rows)}
-    for dim, entries in dims.items():
-        out[dim] = sorted(({**e, "months": dict(e["months"])} for e in entries.values()),
-                          key=lambda e: (-e["total"], str(e["key"])))
-    return out
+    total = 0
+    for dim, (key, label_field) in CHURN_DIMENSIONS.items():
+        fields = [key, "month"] + ([label_field] if label_field else [])
+        entries: dict[Any, dict[str, Any]] = {}
+        # The pattern subquery is costly: only its own dimension computes it.
+        grouped = base.annotate(pattern=pattern) if dim == "by_pattern" else base
+        for row in grouped.values(*fields).annotate(n=Count("pk")):
+            k = row[key]
+            if dim == "by_reason":
+                k = k or NO_INTERVIEW
+                label = reasons.get(k, str(_("No exit interview")))
+            elif dim == "by_counselor":
+                label = row[label_field] or str(_("Unassigned"))
+            elif dim == "by_pattern":
+                k = k or ""
+                label = fixed_labels[dim].get(k, str(_("Not ended")))
+            elif label_field:
+                label = row[label_field]
+            else:
+                label = fixed_labels[dim].get(k, "")
+            month = _month_key(row["month"])
+            months.add(month)
+            entry = entries.setdefault(k, {"key": k, "label": label, "total": 0,
+                                           "months": {}})
+            entry["total"] += row["n"]
+            entry["months"][month] = entry["months"].get(month, 0) + row["n"]
+            if dim == "by_period":
+                total += row["n"]  # every loss has exactly one from-period
+        out[dim] = sorted(entries.values(), key=lambda e: (-e["total"], str(e["key"])))
+    return {"months": sorted(months), "total": total, **out}
 
 
 # --- funnel ----------------------------------------------------------------------------
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+# Databases with an exact ordered-set median (percentile_cont); others take the median of
+# one query's rows in Python.
+SQL_MEDIAN_VENDORS = frozenset({"postgresql"})
+
+
+class MedianDuration(Aggregate):
+    """PostgreSQL's exact median (percentile_cont, the same as statistics.median)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _days(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    days = value.total_seconds() / 86400 if isinstance(value, dt.timedelta) else float(value)
+    return int(days) if float(days).is_integer() else days
 
 
 def funnel(user: Any, *, since: dt.date, until: dt.date, by: str = "source"
@@ -201,6 +268,9 @@ def funnel(user: Any, *, since: dt.date, until: dt.date, by: str = "source"
     Shape: [{"key", "label", "prospects", "trials", "enrolled", "renewed",
     "trial_rate", "enrol_rate", "renew_rate", "median_days_to_convert"}], plus a
     final row with key "total".
+
+    Counted in SQL (GROUP BY source or campaign, plus one ungrouped row for the total):
+    a fixed number of queries whatever the number of families.
     """
     if by not in {"source", "campaign"}:
         raise ValueError(by)
@@ -211,42 +281,52 @@ def funnel(user: Any, *, since: dt.date, until: dt.date, by: str = "source"
                                                      created_at__lt=end))
     key_field, label_field = (("source_id", "source__code") if by == "source"
                               else ("prospect__campaign_id", "prospect__campaign__name"))
-    rows = qs.annotate(
+    qs = qs.annotate(
         f_trial=has_trial_attended(), f_enrolled=has_paid_contract(),
         f_renewed=Exists(paid_contracts().filter(student=OuterRef("pk"), is_renewal=True)),
-        f_first_paid=Subquery(first_paid),
-    ).values("pk", "created_at", key_field, label_field, "f_trial", "f_enrolled", "f_renewed",
-             "f_first_paid")
-    labels = {}
+        f_first_paid=Subquery(first_paid, output_field=DateField()),
+    ).annotate(f_days=ExpressionWrapper(F("f_first_paid") - TruncDate("created_at"),
+                                        output_field=DurationField())).order_by()
+    converted = Q(f_enrolled=True, f_first_paid__isnull=False)
+    figures = {"prospects": Count("pk"), "trials": Count("pk", filter=Q(f_trial=True)),
+               "enrolled": Count("pk", filter=Q(f_enrolled=True)),
+               "renewed": Count("pk", filter=Q(f_renewed=True))}
+    in_sql = connection.vendor in SQL_MEDIAN_VENDORS
+    if in_sql:
+        figures["median"] = MedianDuration("f_days", filter=converted)
+    rows = list(qs.values(key_field, label_field).annotate(**figures))
+    total = qs.aggregate(**figures)
+    medians: dict[Any, Any] = {}
+    if not in_sql:
+        # Other databases have no ordered-set aggregate: one query of the converted
+        # families' days, medians taken here.
+        days: dict[Any, list[float]] = defaultdict(list)
+        for key, value in qs.filter(converted).values_list(key_field, "f_days"):
+            days[key].append(_days(value))
+            days["__total__"].append(_days(value))
+        medians = {k: statistics.median(v) for k, v in days.items()}
+    labels: dict[Any, str] = {}
     if by == "source":
         from ..models import Channel
 
         labels = {c.pk: str(c) for c in Channel.objects.all()}
-    groups: dict[Any, dict[str, Any]] = {}
-    total = {"key": "total", "label": str(_("Total")), "rows": []}
+
+    def shape(key: Any, label: str, r: dict[str, Any], median: Any) -> dict[str, Any]:
+        n, trials, enrolled, renewed = r["prospects"], r["trials"], r["enrolled"], r["renewed"]
+        return {"key": key, "label": label, "prospects": n, "trials": trials,
+                "enrolled": enrolled, "renewed": renewed, "trial_rate": _rate(trials, n),
+                "enrol_rate": _rate(enrolled, n), "renew_rate": _rate(renewed, enrolled),
+                "median_days_to_convert": median}
+
+    out = []
     for r in rows:
         key = r[key_field]
         label = labels.get(key, "") if by == "source" else (r[label_field] or "")
-        g = groups.setdefault(key, {"key": key, "label": label or str(_("Unknown")),
-                                    "rows": []})
-        g["rows"].append(r)
-        total["rows"].append(r)
-
-    def figures(g: dict[str, Any]) -> dict[str, Any]:
-        rs = g.pop("rows")
-        n = len(rs)
-        trials = sum(1 for r in rs if r["f_trial"])
-        enrolled = sum(1 for r in rs if r["f_enrolled"])
-        renewed = sum(1 for r in rs if r["f_renewed"])
-        days = [(r["f_first_paid"] - timezone.localdate(r["created_at"])).days
-                for r in rs if r["f_enrolled"] and r["f_first_paid"]]
-        return {**g, "prospects": n, "trials": trials, "enrolled": enrolled,
-                "renewed": renewed, "trial_rate": _rate(trials, n),
-                "enrol_rate": _rate(enrolled, n), "renew_rate": _rate(renewed, enrolled),
-                "median_days_to_convert": statistics.median(days) if days else None}
-
-    out = sorted((figures(g) for g in groups.values()), key=lambda g: -g["prospects"])
-    out.append(figures(total))
+        median = _days(r["median"]) if in_sql else medians.get(key)
+        out.append(shape(key, label or str(_("Unknown")), r, median))
+    out.sort(key=lambda g: -g["prospects"])
+    out.append(shape("total", str(_("Total")), total,
+                     _days(total["median"]) if in_sql else medians.get("__total__")))
     return out
 
 

@@ -46,7 +46,11 @@ def scope_campaigns(user: Any, qs: QuerySet | None = None) -> QuerySet:
 
 
 def segment_students(campaign: Campaign) -> QuerySet:
-    """Students matching the campaign's target segment (no scoping, no consent yet)."""
+    """Students matching the campaign's target segment (no scoping, no consent yet).
+
+    Win-back campaigns also keep only the ended accounts worth an offer by value and
+    exit reason (analytics.win_back_eligible), whatever periods the segment names.
+    """
     qs = Student.objects.all()
     if campaign.branch_id:
         qs = qs.filter(branch_id=campaign.branch_id)
@@ -57,6 +61,16 @@ def segment_students(campaign: Campaign) -> QuerySet:
     if campaign.target_segments:
         # Stored value segments (lifecycle AccountScore): unscored accounts drop out.
         qs = qs.filter(score__segment__in=campaign.target_segments)
+    if campaign.kind == Campaign.Kind.WIN_BACK:
+        # A win-back offer goes to ended accounts worth it (reason and value); the
+        # campaign's own dates are its moment (new term, after exams).
+        from crm.models import Branch
+
+        from .analytics import win_back_eligible
+
+        branch_ids = ([campaign.branch_id] if campaign.branch_id
+                      else list(Branch.objects.values_list("pk", flat=True)))
+        qs = win_back_eligible(qs, branch_ids)
     if campaign.exam_from or campaign.exam_until:
         exams = ExamScore.objects.filter(student=OuterRef("pk"))
         if campaign.exam_from:
@@ -138,3 +152,10 @@ def results_of(campaign: Any) -> dict[str, Any]:
             "trials": campaign.r_trials, "enrolments": campaign.r_enrolments,
             "revenue": revenue, "won_back": campaign.r_won_back, "cost": campaign.cost,
             "cost_per_enrolment": per}
+
+
+def audience_size(campaign: Campaign, user: Any) -> dict[str, int]:
+    """The audience preview on the campaign page: families (students) and parents it
+    would reach now, consent and scoping applied, in one aggregate query."""
+    return campaign_audience(campaign, user).order_by().aggregate(
+        students=Count("student", distinct=True), parents=Count("parent", distinct=True))

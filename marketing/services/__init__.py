@@ -1,6 +1,6 @@
 """Marketing writes; import from `marketing.services`."""
 from .campaigns import campaign_export, campaign_handoff, campaign_save
-from .enquiries import enquiry_convert, enquiry_submit
+from .enquiries import enquiry_convert, enquiry_rate_exceeded, enquiry_submit
 from .prospects import (
     NEXT_STAGES,
     OPEN_STAGES,
@@ -19,15 +19,23 @@ from .prospects import (
     release_idle_leads,
 )
 from .recovery import exit_interview_record
-from .referrals import referral_record, referral_reward_set, referral_rewards_refresh
+from .referrals import (
+    REWARD_NEXT,
+    referral_record,
+    referral_reward_set,
+    referral_rewards_refresh,
+    referral_update,
+)
 
 __all__ = [
     "NEXT_STAGES",
     "OPEN_STAGES",
+    "REWARD_NEXT",
     "campaign_export",
     "campaign_handoff",
     "campaign_save",
     "enquiry_convert",
+    "enquiry_rate_exceeded",
     "enquiry_submit",
     "exit_interview_record",
     "leads_auto_assign",
@@ -45,5 +53,6 @@ __all__ = [
     "referral_record",
     "referral_reward_set",
     "referral_rewards_refresh",
+    "referral_update",
     "release_idle_leads",
 ]

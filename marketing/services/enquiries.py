@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -140,3 +141,26 @@ def enquiry_convert(*, enquiry: Enquiry, actor: Any, consent_method: str = "",
     enquiry.save(update_fields=["student", "parent", "status", "handled_by"])
     audit(actor=actor, action="enquiry.convert", obj=student, data={"enquiry": enquiry.pk})
     return prospect
+
+
+RATE_WINDOW_SECONDS = 3600
+RATE_KEY_PREFIX = "mkt:enq:"
+
+
+def enquiry_rate_exceeded(key: str, limit: int, *, window: int = RATE_WINDOW_SECONDS) -> bool:
+    """Count one hit for `key` (an address or a phone) in a fixed window; True once more
+    than `limit` hits fall in it.
+
+    Through Django's cache framework (`django.core.cache.cache`): with the production
+    Redis cache every web worker shares the counter (INCR is atomic), where a
+    per-process cache would let a flood through N workers N times over. `add` only
+    creates the counter, so the window is not extended by later hits.
+    """
+    full = RATE_KEY_PREFIX + key
+    cache.add(full, 0, timeout=window)
+    try:
+        hits = cache.incr(full)
+    except ValueError:  # expired or evicted between add and incr: a new window
+        cache.add(full, 1, timeout=window)
+        hits = 1
+    return hits > limit

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,14 @@ from students.models import Student
 
 from ..models import Channel, Prospect, Referral, RewardPolicy
 from ..selectors.facts import paid_contracts
+from ..selectors.referrals import (
+    can_record_referrals,
+    can_set_rewards,
+    referrer_parents,
+    referrer_staff,
+    referrer_students,
+    scope_referrals,
+)
 from .prospects import prospect_retier
 
 REFERRAL_CHANNEL = "referral"
@@ -29,6 +37,23 @@ REWARD_NEXT: dict[str, frozenset[str]] = {
 }
 
 
+def _check_recorder(actor: Any, referred: Student, referrers: dict[str, Any]) -> None:
+    """A person recording a referral must see the referred account and may name only
+    referrers of their own branch (head office: any); an unseen id is "not found", so
+    the answer never reveals that a record exists."""
+    from crm.permissions import scope_students
+
+    if not can_record_referrals(actor):
+        raise PermissionDenied(_("Your role may not record referrals."))
+    if not scope_students(actor, Student.objects.filter(pk=referred.pk)).exists():
+        raise ValidationError({"referred": _("No such student that you can see.")})
+    pools = {"referrer_student": referrer_students, "referrer_parent": referrer_parents,
+             "referrer_staff": referrer_staff}
+    for field, who in referrers.items():
+        if who is not None and not pools[field](actor).filter(pk=who.pk).exists():
+            raise ValidationError({field: _("No such person in your branch.")})
+
+
 @transaction.atomic
 def referral_record(*, referred: Student, kind: str, actor: Any = None,
                     referrer_student: Student | None = None, referrer_parent: Any = None,
@@ -38,17 +63,26 @@ def referral_record(*, referred: Student, kind: str, actor: Any = None,
     """Attribute an account to its referrer (one referrer per account).
 
     An account without a source gets the referral channel, so the funnel by source and
-    the prospect tier (word of mouth outweighs everything) see it.
+    the prospect tier (word of mouth outweighs everything) see it. With a staff `actor`
+    (pages, API) the actor's role and branch are checked; `actor=None` is the system
+    (imports, tests of the rules).
     """
+    if actor is not None:
+        _check_recorder(actor, referred, {"referrer_student": referrer_student,
+                                          "referrer_parent": referrer_parent,
+                                          "referrer_staff": referrer_staff})
     if Referral.objects.filter(referred=referred).exists():
-        raise ValidationError({"referred": _("This student's referrer is already recorded.")},
-                              code="duplicate")
+        raise ValidationError({"referred": ValidationError(
+            _("This student's referrer is already recorded."), code="duplicate")})
     referrers = {Referral.Kind.STUDENT: referrer_student, Referral.Kind.PARENT: referrer_parent,
                  Referral.Kind.STAFF: referrer_staff}
     if kind not in Referral.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of referrer.")})
     if kind != Referral.Kind.OUTSIDE and referrers[kind] is None:
-        raise ValidationError({"kind": _("Name the referrer.")})
+        # Named on the field that is missing, so a form or client can point at it.
+        field = {Referral.Kind.STUDENT: "referrer_student", Referral.Kind.PARENT:
+                 "referrer_parent", Referral.Kind.STAFF: "referrer_staff"}[kind]
+        raise ValidationError({field: _("Name the referrer.")})
     if kind == Referral.Kind.OUTSIDE and not referrer_name.strip():
         raise ValidationError({"referrer_name": _("Give the referrer's name.")})
     if referrer_student is not None and referrer_student.pk == referred.pk:
@@ -85,7 +119,14 @@ def referral_record(*, referred: Student, kind: str, actor: Any = None,
 
 @transaction.atomic
 def referral_reward_set(*, referral: Referral, status: str, actor: Any) -> Referral:
-    """Move a reward along pending -> earned -> paid (or void); audited (it is money)."""
+    """Move a reward along pending -> earned -> paid (or void); audited (it is money).
+
+    Counselors, managers and head office only, on referrals they can see.
+    """
+    if not can_set_rewards(actor):
+        raise PermissionDenied(_("Your role may not change referral rewards."))
+    if not scope_referrals(actor).filter(pk=referral.pk).exists():
+        raise PermissionDenied(_("This referral is not in your scope."))
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if status not in REWARD_NEXT.get(referral.reward_status, frozenset()):
         raise ValidationError({"reward_status": _(
@@ -113,3 +154,34 @@ def referral_rewards_refresh() -> int:
                                     referred__in=paid_contracts().values("student"))
             .update(reward_status=Referral.RewardStatus.EARNED,
                     reward_changed_at=timezone.now()))
+
+
+@transaction.atomic
+def referral_update(*, referral: Referral, actor: Any,
+                    reward_policy: RewardPolicy | None = None, note: str | None = None
+                    ) -> Referral:
+    """Change the reward policy or the note of a referral whose reward is still pending
+    (once earned, the promise made to the referrer is fixed)."""
+    if not can_record_referrals(actor):
+        raise PermissionDenied(_("Your role may not record referrals."))
+    if not scope_referrals(actor).filter(pk=referral.pk).exists():
+        raise PermissionDenied(_("This referral is not in your scope."))
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    changed: list[str] = []
+    if reward_policy != referral.reward_policy:
+        if referral.reward_status != Referral.RewardStatus.PENDING:
+            raise ValidationError({"reward_policy": _(
+                "The reward policy can change only while the reward is pending.")})
+        if reward_policy is not None and not reward_policy.is_active:
+            raise ValidationError({"reward_policy": _("This reward policy is not active.")})
+        referral.reward_policy = reward_policy
+        changed.append("reward_policy")
+    if note is not None and note.strip() != referral.note:
+        referral.note = note.strip()
+        changed.append("note")
+    if changed:
+        referral.full_clean()
+        referral.save(update_fields=changed)
+        audit(actor=actor, action="referral.edit", obj=referral.referred,
+              data={"referral": referral.pk, "fields": changed})
+    return referral
