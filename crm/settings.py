@@ -171,6 +171,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = 86400
+# The nightly lifecycle run: accounts per chunk (one transaction each) and how many
+# worker tasks share a run (match the worker's --concurrency; lifecycle.pipeline).
+LIFECYCLE_CHUNK_SIZE = env.int("LIFECYCLE_CHUNK_SIZE", default=1000)
+LIFECYCLE_SCAN_WORKERS = env.int("LIFECYCLE_SCAN_WORKERS", default=1)
 
 # Cache: throttling counters and rate limits (API, enquiry page) must be shared by every
 # web process, so production keeps them in Redis; a laptop without Redis uses memory.

@@ -88,7 +88,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
     today = timezone.localdate(now)
     rng = {"student_id__gte": lo, "student_id__lte": hi}
     crng = {"contract__student_id__gte": lo, "contract__student_id__lte": hi}
-    students = list(Student.objects.filter(pk__in=ids).values(
+    students = list(Student.objects.filter(pk__gte=lo, pk__lte=hi).values(
         "pk", "branch_id", "counselor_id", "period", "previous_period", "period_since",
         "decision_style"))
     # The windows are policy per branch: one conditional aggregate per distinct date.
@@ -161,7 +161,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             **rng, exam_date__gte=today - dt.timedelta(days=365)).order_by(
             "exam_date", "id").values_list("student_id", "score", "full_marks"):
         exams[sid].append(float(score) * 100.0 / float(full))
-    states = {r.student_id: r for r in RiskState.objects.filter(student_id__in=ids)}
+    states = dict(RiskState.objects.filter(**rng).values_list("student_id", "clear_since"))
 
     by_student: dict[int, list[dict]] = defaultdict(list)
     for c in contracts:
@@ -268,7 +268,6 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             refund_requests=open_refunds,
             decision_style=s["decision_style"],
         )
-        state = states.get(sid)
         facts = AccountFacts(
             period=s["period"], previous_period=s["previous_period"],
             period_since=s["period_since"], purchases=purchases, episode_purchases=episode,
@@ -277,7 +276,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             open_refunds=open_refunds, terminated_at=term_at,
             growth_attendance_rate=gp / (gp + ga) if gp + ga else None,
             latest_satisfaction=latest_any,
-            risk_clear_since=state.clear_since if state is not None else None,
+            risk_clear_since=states.get(sid),
             figures=risk_fig,
         )
         value = ValueFigures(

@@ -6,11 +6,15 @@ queries and without losing work when a worker dies.
 * Chunks are id ranges of students; each chunk is one transaction that writes the
   chunk's scores, risk states, transitions, tasks and the run's counters together, so
   a crash loses at most the chunk in flight.
-* Resume from DB state: an account is done for a run when it has its ScoreHistory row
-  (unique (student, run)); a rerun of the same run skips those, so every account is
-  scored once per run however often the job is retried, redelivered or run twice.
-* Concurrent workers on the same run lock the chunk's student rows with
-  SKIP LOCKED (PostgreSQL): the second worker takes other accounts, never the same.
+* Resume from DB state: an account is done for a run when its AccountScore row carries
+  the run (written in the chunk's transaction); a rerun of the same run skips those, so
+  every account is scored once per run however often the job is retried, redelivered
+  or run twice. ScoreHistory keeps a row when an account's scores change (unique
+  (student, run)): the trend, without 100,000 identical rows a night.
+* Several workers share one run (`workers`, one Celery task each): worker i starts on
+  its own slice of the id range, then sweeps up what is left. They lock the chunk's
+  student rows with SKIP LOCKED (PostgreSQL), so two workers never score the same
+  account, and the last one out finishes the run.
 * Writes are set-based: INSERT ... ON CONFLICT (bulk_create with ignore_conflicts /
   update_conflicts) on both PostgreSQL and SQLite, never bulk_update's giant CASE.
 * Period moves go through services.account_transition (the single door); they are
@@ -27,10 +31,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db import transaction
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
+from crm.db import upsert
 from crm.models import Branch
 from parents.models import Guardianship
 from students.models import Student
@@ -82,15 +87,27 @@ class RunContext:
     branch_avg: dict[int, float]
     counters: Counter[str] = field(default_factory=Counter)
 
-    def risk_policy(self, acc: Account) -> RiskPolicy:
-        """DOMAIN.md §4: at risk is judged as the period it came from."""
+    _memo: dict[tuple[int, str], tuple[RiskPolicy, PolicyValues]] = field(
+        default_factory=dict)
+
+    def _judged(self, acc: Account) -> tuple[RiskPolicy, PolicyValues]:
+        """DOMAIN.md §4: at risk is judged as the period it came from (memoised per
+        branch and period: a run has a handful of combinations, not 100,000)."""
         judged = acc.period if acc.period != Period.AT_RISK else acc.previous_period
-        return (self.profiles.get((acc.branch_id, judged))
-                or self.profiles.get((None, judged))
-                or self.policies[acc.branch_id].risk)
+        key = (acc.branch_id, judged)
+        hit = self._memo.get(key)
+        if hit is None:
+            risk = (self.profiles.get((acc.branch_id, judged))
+                    or self.profiles.get((None, judged))
+                    or self.policies[acc.branch_id].risk)
+            hit = self._memo[key] = (risk, replace(self.policies[acc.branch_id], risk=risk))
+        return hit
+
+    def risk_policy(self, acc: Account) -> RiskPolicy:
+        return self._judged(acc)[0]
 
     def policy(self, acc: Account) -> PolicyValues:
-        return replace(self.policies[acc.branch_id], risk=self.risk_policy(acc))
+        return self._judged(acc)[1]
 
 
 def run_context(branch_ids: list[int], now: dt.datetime) -> RunContext:
@@ -110,11 +127,13 @@ def nightly_run_for(day: dt.date, *, source: str = ScanRun.Source.SCHEDULE) -> S
 
 def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
                    chunk_size: int = 500, source: str = ScanRun.Source.SCHEDULE,
-                   now: dt.datetime | None = None) -> ScanRun:
+                   now: dt.datetime | None = None, worker: int = 0, workers: int = 1
+                   ) -> ScanRun:
     """Run (or resume) the whole nightly job for every account (of a branch).
 
     Same code for the beat schedule, the task, the command, the admin action and the
-    API. A finished run is returned as it is.
+    API. A finished run is returned as it is. `worker`/`workers`: this call is one of
+    several cooperating on the run (see the module docstring).
     """
     if run is None:
         run = ScanRun.objects.create(branch_id=branch_id, source=source)
@@ -130,28 +149,59 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
         students = students.filter(branch_id=run.branch_id)
     branch_ids = sorted(set(students.order_by().values_list("branch_id", flat=True).distinct()))
     ctx = run_context(branch_ids, now)
-    done = ScoreHistory.objects.filter(run=run, student=OuterRef("pk"))
+    done = AccountScore.objects.filter(run=run, student=OuterRef("pk"))
     delay = float(os.environ.get(CHUNK_DELAY_ENV, "0") or 0)
-    last = 0
-    while True:
-        ids = list(students.filter(pk__gt=last).exclude(Exists(done)).order_by("pk")
-                   .values_list("pk", flat=True)[:chunk_size])
-        if not ids:
-            break
-        last = ids[-1]
-        try:
-            with transaction.atomic():
-                _scan_chunk(Student.objects.filter(pk__in=ids), ctx=ctx, run=run)
-        except Exception as exc:  # one bad chunk must not stop the others
-            logger.exception("lifecycle scan chunk %s-%s failed", ids[0], ids[-1])
-            _record_error(run, {"chunk": [ids[0], ids[-1]], "error": repr(exc)})
-        if delay:
-            time.sleep(delay)
+    for lo, hi in _sweeps(students, worker=worker, workers=workers):
+        last = lo - 1
+        while True:
+            # Plain id ranges: the chunk drops what the run already scored (cheap, by
+            # range), so a resumed run walks its done ranges quickly.
+            page = students.filter(pk__gt=last).order_by("pk")
+            if hi is not None:
+                page = page.filter(pk__lt=hi)
+            ids = list(page.values_list("pk", flat=True)[:chunk_size])
+            if not ids:
+                break
+            last = ids[-1]
+            if AccountScore.objects.filter(run=run, student_id__gte=ids[0],
+                                           student_id__lte=last).count() >= len(ids):
+                continue  # scored earlier in this run (a resume, or a sweep for leftovers)
+            try:
+                with transaction.atomic():
+                    _scan_chunk(students.filter(pk__gte=ids[0], pk__lte=ids[-1]),
+                                ctx=ctx, run=run)
+            except Exception as exc:  # one bad chunk must not stop the others
+                logger.exception("lifecycle scan chunk %s-%s failed", ids[0], ids[-1])
+                _record_error(run, {"chunk": [ids[0], ids[-1]], "error": repr(exc)})
+            if delay:
+                time.sleep(delay)
     if _others_still_working(students.exclude(Exists(done))):
         return run  # a concurrent worker holds a chunk; the last one out finishes the run
-    run.tasks_escalated = escalate_overdue_tasks(now=now, branch_id=run.branch_id)
-    refresh_snapshots(run=run, branch_ids=branch_ids, now=now)
-    return _finish(run)
+    with transaction.atomic():
+        # Two workers can both find nothing left: the run row's lock lets one finish.
+        locked = ScanRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == ScanRun.Status.FINISHED:
+            return locked
+        locked.tasks_escalated = escalate_overdue_tasks(now=now, branch_id=run.branch_id)
+        refresh_snapshots(run=locked, branch_ids=branch_ids, now=now)
+        return _finish(locked)
+
+
+def _sweeps(students: Any, *, worker: int, workers: int) -> list[tuple[int, int | None]]:
+    """The id ranges this worker walks: its own slice first, then everything (leftovers).
+
+    Slices split the id range evenly, so cooperating workers start far apart and rarely
+    meet; the final sweep makes every worker help until nothing is left.
+    """
+    if workers <= 1:
+        return [(0, None)]
+    bounds = students.order_by().aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return [(0, None)]
+    lo, hi = bounds["lo"], bounds["hi"] + 1
+    step = -(-(hi - lo) // workers)
+    start = lo + step * (worker % workers)
+    return [(start, min(start + step, hi)), (0, None)]
 
 
 def _others_still_working(unscored: Any) -> bool:
@@ -186,7 +236,8 @@ def _finish(run: ScanRun) -> ScanRun:
     fresh.moved_total = sum(moves.values())
     fresh.moved_into_risk = sum(n for k, n in moves.items() if k.endswith("->at_risk"))
     fresh.moved_out_of_risk = sum(n for k, n in moves.items() if k.startswith("at_risk->"))
-    fresh.scored = ScoreHistory.objects.filter(run=run).count()
+    # Every claimed account is scored in the transaction that counts it.
+    fresh.scored = fresh.scanned
     fresh.tasks_created = RetentionTask.objects.filter(scan_run=run).count()
     fresh.tasks_escalated = run.tasks_escalated
     fresh.status, fresh.finished_at = ScanRun.Status.FINISHED, timezone.now()
@@ -201,22 +252,22 @@ def _finish(run: ScanRun) -> ScanRun:
 def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
     """Score, apply the rules and open tasks for one chunk, inside the caller's transaction."""
     now = ctx.now
-    # Claim: lock the chunk's rows, skipping rows a concurrent worker holds, and drop
-    # accounts another worker finished for this run meanwhile.
-    done = ScoreHistory.objects.filter(run=run, student=OuterRef("pk"))
-    ids = list(qs.select_for_update(skip_locked=True).exclude(Exists(done)).order_by("pk")
+    # Claim: lock the chunk's rows, skipping rows a concurrent worker holds, then drop
+    # accounts this run already scored (a resumed run, or another worker that committed
+    # this range and released its locks: read committed, so this later statement sees
+    # that commit). Both are range scans on unique indexes; no anti-join over the table.
+    ids = list(qs.select_for_update(skip_locked=True).order_by("pk")
                .values_list("pk", flat=True))
     if ids:
-        # Read committed: the statement above may have judged 'done' on a snapshot taken
-        # before another worker committed this very chunk and released its locks; a new
-        # statement after the lock sees that commit.
-        finished = set(ScoreHistory.objects.filter(run=run, student_id__in=ids)
-                       .values_list("student_id", flat=True))
+        finished = set(AccountScore.objects.filter(
+            run=run, student_id__gte=ids[0], student_id__lte=ids[-1]).values_list(
+            "student_id", flat=True))
         ids = [i for i in ids if i not in finished]
     if not ids:
         return
     accounts = load_accounts(ids, policies=ctx.policies, now=now, branch_avg=ctx.branch_avg)
-    states = {s.student_id: s for s in RiskState.objects.filter(student_id__in=ids)}
+    states = {s.student_id: s for s in RiskState.objects.filter(
+        student_id__gte=ids[0], student_id__lte=ids[-1]) if s.student_id in accounts}
     changed_states: dict[int, RiskState] = {}
     pending = dict(accounts)
     for _step in range(MAX_STEPS):
@@ -308,12 +359,17 @@ def _trail(previous: list | None, today: dt.date, score: int | None
 
 def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
                   ) -> dict[int, tuple[ValueResult, RiskResult | None]]:
+    """Upsert each account's AccountScore (the run's done-marker) and add a ScoreHistory
+    row where the scores changed since the last run (or were never stored)."""
     now = ctx.now
     today = timezone.localdate(now)
-    previous = dict(AccountScore.objects.filter(student_id__in=list(accounts))
-                    .values_list("student_id", "risk_trail"))
-    history: list[ScoreHistory] = []
-    latest: list[AccountScore] = []
+    previous = {r[0]: r[1:] for r in AccountScore.objects.filter(
+        student_id__gte=min(accounts, default=0), student_id__lte=max(accounts, default=0)
+    ).values_list(
+        "student_id", "risk_trail", "period", "current_value", "potential_value", "segment",
+        "risk")}
+    history: list[dict[str, Any]] = []
+    latest: list[dict[str, Any]] = []
     out: dict[int, tuple[ValueResult, RiskResult | None]] = {}
     for acc in accounts.values():
         policy = ctx.policies[acc.branch_id]
@@ -321,29 +377,31 @@ def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
         risk = _risk_of(acc, ctx)
         out[acc.id] = (value, risk)
         ctype = value.customer_type(acc.period)
-        factors = [f.as_dict() for f in risk.factors] if risk else []
-        trail, week_ago = _trail(previous.get(acc.id), today, risk.score if risk else None)
-        history.append(ScoreHistory(
-            student_id=acc.id, run=run, scored_at=now, period=acc.period,
-            current_value=value.current, potential_value=value.potential,
-            segment=value.segment, customer_type=ctype,
-            risk=risk.score if risk else None,
-            risk_factors=[{k: f[k] for k in ("code", "value", "points")} for f in factors]))
+        risk_value = risk.score if risk else None
+        factors = ([{"code": f.code, "value": f.value, "points": f.points}
+                    for f in risk.factors] if risk else [])
+        before = previous.get(acc.id)
+        trail, week_ago = _trail(before[0] if before else None, today, risk_value)
+        row = {"student_id": acc.id, "run_id": run.pk, "scored_at": now,
+               "period": acc.period, "current_value": value.current,
+               "potential_value": value.potential, "segment": value.segment,
+               "customer_type": ctype, "risk": risk_value, "risk_factors": factors}
+        if before is None or before[1:] != (acc.period, value.current, value.potential,
+                                            value.segment, risk_value):
+            history.append(row)
         figures = acc.facts.figures
-        latest.append(AccountScore(
-            student_id=acc.id, branch_id=acc.branch_id, run=run, scored_at=now,
-            period=acc.period, current_value=value.current, potential_value=value.potential,
-            segment=value.segment, customer_type=ctype, risk=risk.score if risk else None,
-            risk_factors=[{k: f[k] for k in ("code", "value", "points")} for f in factors],
-            risk_trail=trail, risk_week_ago=week_ago if risk else None,
-            breakdown=value.breakdown(policy.value),
-            figures={
+        weeks_left = figures.weeks_of_hours_left
+        latest.append(row | {
+            "branch_id": acc.branch_id, "risk_trail": trail,
+            "risk_week_ago": week_ago if risk else None,
+            "breakdown": value.breakdown(policy.value),
+            "figures": {
                 "consecutive_absences": figures.consecutive_absences,
                 "attendance_rate": figures.attendance_rate,
                 "attendance_baseline": figures.attendance_baseline,
                 "remaining_hours": round(figures.remaining_hours, 2),
-                "weeks_of_hours_left": (round(figures.weeks_of_hours_left, 1)
-                                        if figures.weeks_of_hours_left is not None else None),
+                "weeks_of_hours_left": (round(weeks_left, 1)
+                                        if weeks_left is not None else None),
                 "days_since_interaction": figures.days_since_interaction,
                 "open_complaints": figures.open_complaints,
                 "overdue_complaints": figures.overdue_complaints,
@@ -355,51 +413,16 @@ def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
                 "decision_style": figures.decision_style,
                 "last_present_on": (acc.last_present_on.isoformat()
                                     if acc.last_present_on else None),
-            }))
-    if connection.vendor == "postgresql":
-        _pg_upsert(ScoreHistory, history, conflict=["student_id", "run_id"], update=[])
-        _pg_upsert(AccountScore, latest, conflict=["student_id"], update=_SCORE_UPDATE)
-    else:  # SQLite (the quickstart): the same statements through the ORM
-        # ON CONFLICT DO NOTHING: a concurrent or repeated chunk cannot score twice per run.
-        ScoreHistory.objects.bulk_create(history, ignore_conflicts=True)
-        AccountScore.objects.bulk_create(
-            latest, update_conflicts=True, unique_fields=["student"],
-            update_fields=[f.removesuffix("_id") for f in _SCORE_UPDATE])
+            }})
+    # ON CONFLICT DO NOTHING: a concurrent or repeated chunk cannot score twice per run.
+    upsert(ScoreHistory, history, conflict=["student_id", "run_id"], update=[])
+    upsert(AccountScore, latest, conflict=["student_id"], update=_SCORE_UPDATE)
     return out
 
 
 _SCORE_UPDATE = ["branch_id", "run_id", "scored_at", "period", "current_value",
                  "potential_value", "segment", "customer_type", "risk", "risk_factors",
                  "risk_trail", "risk_week_ago", "breakdown", "figures"]
-
-
-def _pg_upsert(model: Any, objs: list, *, conflict: list[str], update: list[str]) -> None:
-    """INSERT ... VALUES ... ON CONFLICT on PostgreSQL, values rendered by psycopg2.
-
-    Why: bulk_create prepares every value through the field machinery (about half the
-    chunk's time at 1,000 rows x 15 columns); the statement is the same.
-    """
-    if not objs:
-        return
-    from psycopg2.extras import Json
-
-    cols = [f for f in model._meta.concrete_fields if not f.primary_key]
-    names = [f.column for f in cols]
-    rows = [tuple(Json(v) if isinstance(v, dict | list) else v
-                  for v in (getattr(o, f.attname) for f in cols)) for o in objs]
-    table = model._meta.db_table
-    action = ("DO NOTHING" if not update else "DO UPDATE SET " + ", ".join(
-        f'"{c}" = EXCLUDED."{c}"' for c in update))
-    col_list = ", ".join(f'"{n}"' for n in names)
-    key_list = ", ".join(f'"{c}"' for c in conflict)
-    sql = (f'INSERT INTO "{table}" ({col_list}) VALUES %s '
-           f"ON CONFLICT ({key_list}) {action}")
-    with connection.cursor() as cur:
-        raw = cur.cursor  # psycopg2's own cursor renders the values
-        placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
-        values = ",".join(raw.mogrify(placeholder, row).decode() for row in rows)
-        # Through Django's cursor, so the statement is logged and counted like any other.
-        cur.execute(sql.replace("%s", values, 1))
 
 
 def _open_tasks(accounts: dict[int, Account],
@@ -420,19 +443,25 @@ def _open_tasks(accounts: dict[int, Account],
                 wanted.append((acc, rule, value, risk))
     if not wanted:
         return
-    ids = sorted({a.id for a, *_ in wanted})
+    ids = {a.id for a, *_ in wanted}
+    lo, hi = min(ids), max(ids)  # a chunk is a compact id range: range scans, no IN list
     # Most nights most tasks are already open: skip them here (one query) rather than
     # sending them to bounce off the constraint, which remains the guard against races.
-    already_open = set(RetentionTask.objects.filter(
-        student_id__in=ids, status=RetentionTask.Status.OPEN).values_list(
-        "student_id", "playbook_id"))
-    closed = {(r["student_id"], r["playbook_id"]): r["last"] for r in
-              RetentionTask.objects.filter(student_id__in=ids).exclude(
-                  status=RetentionTask.Status.OPEN)
-              .values("student_id", "playbook_id").annotate(last=Max("closed_at"))}
+    already_open: set[tuple[int, int]] = set()
+    closed: dict[tuple[int, int], dt.datetime] = {}
+    for sid, playbook, status, closed_at in RetentionTask.objects.filter(
+            student_id__gte=lo, student_id__lte=hi).values_list(
+            "student_id", "playbook_id", "status", "closed_at"):
+        if status == RetentionTask.Status.OPEN:
+            already_open.add((sid, playbook))
+        elif closed_at is not None:
+            last = closed.get((sid, playbook))
+            if last is None or closed_at > last:
+                closed[(sid, playbook)] = closed_at
     guardians: dict[int, list[dict]] = defaultdict(list)
-    for g in (Guardianship.objects.filter(student_id__in=ids).order_by("id")
-              .values("student_id", "parent_id", "is_decision_maker", "is_primary_contact")):
+    for g in (Guardianship.objects.filter(student_id__gte=lo, student_id__lte=hi)
+              .order_by("id").values("student_id", "parent_id", "is_decision_maker",
+                                     "is_primary_contact")):
         guardians[g["student_id"]].append(g)
     tasks: list[RetentionTask] = []
     for acc, rule, value, risk in wanted:

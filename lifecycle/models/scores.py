@@ -144,10 +144,14 @@ class AccountScore(models.Model):
 
     student = models.OneToOneField("students.Student", on_delete=models.CASCADE,
                                    related_name="score", verbose_name=_("student"))
+    # Every row is rewritten each night: no index of its own on branch (the composite
+    # indexes below start with it) nor on run, so PostgreSQL can update the row in
+    # place (HOT) when its indexed scores did not change (fillfactor in 0004).
     branch = models.ForeignKey("crm.Branch", on_delete=models.CASCADE, related_name="+",
-                               verbose_name=_("branch"))
+                               verbose_name=_("branch"), db_index=False)
     run = models.ForeignKey("lifecycle.ScanRun", on_delete=models.SET_NULL, null=True,
-                            blank=True, related_name="+", verbose_name=_("scan run"))
+                            blank=True, related_name="+", verbose_name=_("scan run"),
+                            db_index=False)
     scored_at = models.DateTimeField(_("scored at"), default=timezone.now)
     period = models.CharField(_("period"), max_length=20, choices=Period.choices)
     current_value = models.PositiveSmallIntegerField(_("current value"))
@@ -186,7 +190,11 @@ class AccountScore(models.Model):
 
 
 class ScoreHistory(models.Model):
-    """One account's scores in one run: the trend, and the run's idempotence key."""
+    """An account's scores when a run found them changed (or first scored): the trend.
+
+    The run's done-marker is AccountScore.run; this row is written in the same
+    transaction, at most once per account and run.
+    """
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
                                 related_name="score_history", verbose_name=_("student"))

@@ -67,6 +67,23 @@ def test_scores_are_stored_with_their_breakdown_and_explained_risk(branch_a, cou
     assert run.scored == 1 and run.moved_into_risk == 1
 
 
+def test_history_keeps_a_row_when_the_scores_change_and_none_when_they_do_not(
+        branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a)
+    first = scan()
+    second = scan()  # nothing changed: scored (the run's marker), no history row
+    assert AccountScore.objects.get(student=student).run == second
+    assert list(ScoreHistory.objects.filter(student=student).values_list("run", flat=True)
+                ) == [first.pk]
+    ComplaintFactory(student=student)  # an open complaint adds risk points
+    third = scan()
+    rows = list(ScoreHistory.objects.filter(student=student).order_by("id")
+                .values_list("run", "risk"))
+    assert [r for r, _ in rows] == [first.pk, third.pk]
+    assert rows[1][1] > rows[0][1]
+    assert AccountScore.objects.get(student=student).risk == rows[1][1]
+
+
 def test_an_at_risk_account_gets_a_task_for_its_counselor_aimed_at_the_decider(
         branch_a, counselor_a):
     student = absent_growth(branch_a, counselor_a, style="parent_led")
@@ -105,10 +122,10 @@ def test_rerunning_the_same_run_scores_nobody_twice_and_a_new_run_duplicates_no_
     run.status = ScanRun.Status.RUNNING
     run.save()
     again = pipeline.scan_lifecycle(run=run, chunk_size=2)
-    assert ScoreHistory.objects.filter(run=run).count() == len(students)
+    assert AccountScore.objects.filter(run=run).count() == len(students)
     assert again.scored == len(students)
     second = scan()
-    assert ScoreHistory.objects.filter(run=second).count() == len(students)
+    assert AccountScore.objects.filter(run=second).count() == len(students)
     assert list(RetentionTask.objects.order_by("id").values_list("id", flat=True)) == tasks
     assert second.tasks_created == 0
 
@@ -192,10 +209,10 @@ def test_a_crash_mid_run_is_resumed_and_every_account_is_scored_once(branch_a, c
         pipeline.scan_lifecycle(run=run, chunk_size=1)
     run.refresh_from_db()
     assert run.status == ScanRun.Status.RUNNING
-    assert ScoreHistory.objects.filter(run=run).count() == 2  # two chunks committed
+    assert AccountScore.objects.filter(run=run).count() == 2  # two chunks committed
     resumed = pipeline.scan_lifecycle(run=run, chunk_size=1)
     assert resumed.status == ScanRun.Status.FINISHED and resumed.attempts == 2
-    assert ScoreHistory.objects.filter(run=run).count() == len(students)
+    assert AccountScore.objects.filter(run=run).count() == len(students)
     assert resumed.scanned == len(students)
     assert RetentionTask.objects.filter(playbook__code="at-risk-recovery").count() == 5
 

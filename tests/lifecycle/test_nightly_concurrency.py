@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from lifecycle import pipeline
-from lifecycle.models import RetentionTask, ScanRun, ScoreHistory
+from lifecycle.models import AccountScore, RetentionTask, ScanRun, ScoreHistory
 
 from .test_concurrency import _run
 from .test_nightly import absent_growth
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("slices", [False, True], ids=["same-start", "own-slices"])
 def test_two_workers_share_one_run_without_scoring_anyone_twice(postgres_only, branch_a,
-                                                                counselor_a):
+                                                                counselor_a, slices):
     import importlib
 
     from django.apps import apps
@@ -23,14 +24,29 @@ def test_two_workers_share_one_run_without_scoring_anyone_twice(postgres_only, b
     students = [absent_growth(branch_a, counselor_a) for _ in range(8)]
     run = ScanRun.objects.create()
 
-    def worker() -> ScanRun:
-        return pipeline.scan_lifecycle(run=ScanRun.objects.get(pk=run.pk), chunk_size=1)
+    def worker(i: int) -> ScanRun:
+        return pipeline.scan_lifecycle(run=ScanRun.objects.get(pk=run.pk), chunk_size=1,
+                                       worker=i if slices else 0, workers=2)
 
-    results = _run(worker, worker)
+    results = _run(lambda: worker(0), lambda: worker(1))
     assert not [r for r in results if isinstance(r, Exception)], results
     run.refresh_from_db()
     assert run.status == ScanRun.Status.FINISHED
-    assert ScoreHistory.objects.filter(run=run).count() == len(students)
+    assert AccountScore.objects.filter(run=run).count() == len(students)
+    assert ScoreHistory.objects.filter(run=run).count() == len(students)  # first scores
     assert run.scanned == run.scored == len(students)
     assert RetentionTask.objects.filter(playbook__code="at-risk-recovery").count() == \
         len(students)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_shares_a_run_between_processes(postgres_only, branch_a, counselor_a):
+    """scan_in_processes spawns real processes on the test database: same result."""
+    from lifecycle.parallel import scan_in_processes
+
+    students = [absent_growth(branch_a, counselor_a) for _ in range(6)]
+    run, queries = scan_in_processes(ScanRun.objects.create(), workers=2, chunk_size=2)
+    assert run.status == ScanRun.Status.FINISHED
+    assert run.scanned == run.scored == len(students)
+    assert AccountScore.objects.filter(run=run).count() == len(students)
+    assert run.moved_into_risk == len(students) and queries > 0
