@@ -76,7 +76,7 @@ class Command(BaseCommand):
 
         sent = {"n": 0}
 
-        def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
             sent["n"] += 1
             return execute(sql, params, many, context)
 
