@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
+from crm.db import fetch_dicts
 from students.models import (
     Attendance,
     Complaint,
@@ -88,7 +89,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
     today = timezone.localdate(now)
     rng = {"student_id__gte": lo, "student_id__lte": hi}
     crng = {"contract__student_id__gte": lo, "contract__student_id__lte": hi}
-    students = list(Student.objects.filter(pk__gte=lo, pk__lte=hi).values(
+    students = fetch_dicts(Student.objects.filter(pk__gte=lo, pk__lte=hi).values(
         "pk", "branch_id", "counselor_id", "period", "previous_period", "period_since",
         "decision_style"))
     # The windows are policy per branch: one conditional aggregate per distinct date.
@@ -109,48 +110,49 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
 
     terminated = dict(Transition.objects.filter(**rng, to_period=Period.TERMINATION)
                       .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
-    contracts = list(Contract.objects.filter(**rng).values(
+    contracts = fetch_dicts(Contract.objects.filter(**rng).values(
         "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until",
         "created_at", "list_price", "discount", "hours_purchased", "hours_gifted",
         "course__unit_price", "course__subject"))
-    paid = {r["contract_id"]: r for r in Payment.objects.filter(**crng).values("contract_id")
-            .annotate(total=Sum("amount"), recent=Sum("amount", filter=Q(paid_at__gte=year_ago)))}
+    paid = {r["contract_id"]: r for r in fetch_dicts(
+        Payment.objects.filter(**crng).values("contract_id").annotate(
+            total=Sum("amount"), recent=Sum("amount", filter=Q(paid_at__gte=year_ago))))}
     consumed_kinds = [LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]
     since_dts = sorted(set(risk_since_dt.values()))
     ledger_aggs: dict[str, Any] = {"balance": Sum("hours")}
     for i, since in enumerate(since_dts):
         ledger_aggs[f"c{i}"] = Sum("hours", filter=Q(kind__in=consumed_kinds,
                                                      occurred_at__gte=since))
-    ledger = {r["contract_id"]: r for r in LedgerEntry.objects.filter(**crng)
-              .values("contract_id").annotate(**ledger_aggs)}
-    refunds = list(Refund.objects.filter(**crng).values("contract__student_id", "status",
-                                                        "requested_at", "amount"))
+    ledger = {r["contract_id"]: r for r in fetch_dicts(
+        LedgerEntry.objects.filter(**crng).values("contract_id").annotate(**ledger_aggs))}
+    refunds = fetch_dicts(Refund.objects.filter(**crng).values(
+        "contract__student_id", "status", "requested_at", "amount"))
     att_aggs: dict[str, Any] = {"last_present": Max("date", filter=Q(status__in=_PRESENT))}
     for i, since in enumerate(dates):
         att_aggs[f"p{i}"] = Count("pk", filter=Q(status__in=_PRESENT, date__gte=since))
         att_aggs[f"a{i}"] = Count("pk", filter=Q(status=Attendance.Status.ABSENT,
                                                  date__gte=since))
-    attendance = {r["student_id"]: r for r in Attendance.objects.filter(**rng)
-                  .values("student_id").annotate(**att_aggs)}
+    attendance = {r["student_id"]: r for r in fetch_dicts(
+        Attendance.objects.filter(**rng).values("student_id").annotate(**att_aggs))}
     absences: dict[int, list[dt.date]] = defaultdict(list)
     for sid, day in Attendance.objects.filter(
             **rng, status=Attendance.Status.ABSENT,
             date__gte=today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values_list(
             "student_id", "date"):
         absences[sid].append(day)
-    contacts = {r["student_id"]: r for r in Interaction.objects.filter(**rng)
-                .values("student_id").annotate(
-                    last=Max("occurred_at"),
-                    c90=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=90))),
-                    c180=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=180))),
-                    pos180=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=180),
-                                                sentiment=Interaction.Sentiment.POSITIVE)))}
+    contacts = {r["student_id"]: r for r in fetch_dicts(
+        Interaction.objects.filter(**rng).values("student_id").annotate(
+            last=Max("occurred_at"),
+            c90=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=90))),
+            c180=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=180))),
+            pos180=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=180),
+                                        sentiment=Interaction.Sentiment.POSITIVE))))}
     unresolved = ~Q(status=Complaint.Status.RESOLVED)
-    complaints = {r["student_id"]: r for r in Complaint.objects.filter(**rng)
-                  .values("student_id").annotate(
-                      open=Count("pk", filter=unresolved),
-                      overdue=Count("pk", filter=unresolved & Q(sla_due__lt=now)),
-                      year=Count("pk", filter=Q(created_at__gte=year_ago)))}
+    complaints = {r["student_id"]: r for r in fetch_dicts(
+        Complaint.objects.filter(**rng).values("student_id").annotate(
+            open=Count("pk", filter=unresolved),
+            overdue=Count("pk", filter=unresolved & Q(sla_due__lt=now)),
+            year=Count("pk", filter=Q(created_at__gte=year_ago))))}
     surveys: dict[int, list[dict]] = defaultdict(list)
     for row in SatisfactionSurvey.objects.filter(**rng).order_by("surveyed_at", "id").values(
             "student_id", "respondent", "overall", "teaching", "service", "environment",

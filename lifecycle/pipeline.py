@@ -274,7 +274,9 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
         _refresh_risk_states(pending.values(), states, changed_states, ctx)
         moved: list[int] = []
         for acc in pending.values():
-            facts = replace(acc.facts, risk_clear_since=_clear_since(states.get(acc.id)))
+            clear_since = _clear_since(states.get(acc.id))
+            facts = (acc.facts if clear_since == acc.facts.risk_clear_since
+                     else replace(acc.facts, risk_clear_since=clear_since))
             decision = decide(facts, ctx.policy(acc), now)
             if decision is None:
                 continue
@@ -458,18 +460,21 @@ def _open_tasks(accounts: dict[int, Account],
             last = closed.get((sid, playbook))
             if last is None or closed_at > last:
                 closed[(sid, playbook)] = closed_at
+    new = [(acc, rule, value, risk) for acc, rule, value, risk in wanted
+           if (acc.id, rule.id) not in already_open
+           # cool-down: just completed or skipped
+           and not ((last := closed.get((acc.id, rule.id))) is not None
+                    and last > now - dt.timedelta(days=rule.cooldown_days))]
+    if not new:
+        return
+    # The decider of the accounts that get a new task only (most nights, a few).
     guardians: dict[int, list[dict]] = defaultdict(list)
-    for g in (Guardianship.objects.filter(student_id__gte=lo, student_id__lte=hi)
+    for g in (Guardianship.objects.filter(student_id__in=sorted({a.id for a, *_ in new}))
               .order_by("id").values("student_id", "parent_id", "is_decision_maker",
                                      "is_primary_contact")):
         guardians[g["student_id"]].append(g)
     tasks: list[RetentionTask] = []
-    for acc, rule, value, risk in wanted:
-        if (acc.id, rule.id) in already_open:
-            continue
-        last = closed.get((acc.id, rule.id))
-        if last is not None and last > now - dt.timedelta(days=rule.cooldown_days):
-            continue  # cool-down: just completed or skipped
+    for acc, rule, value, risk in new:
         target, parent = target_of(acc.decision_style, guardians.get(acc.id, []))
         manager = ctx.managers.get(acc.branch_id)
         assignee = (manager if rule.assignee == "manager"
