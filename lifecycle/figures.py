@@ -24,6 +24,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from crm.db import fetch_dicts
+from marketing.selectors.prospects import referral_figures
 from students.models import (
     Attendance,
     Complaint,
@@ -164,6 +165,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             "exam_date", "id").values_list("student_id", "score", "full_marks"):
         exams[sid].append(float(score) * 100.0 / float(full))
     states = dict(RiskState.objects.filter(**rng).values_list("student_id", "clear_since"))
+    referrals = referral_figures(wanted)
 
     by_student: dict[int, list[dict]] = defaultdict(list)
     for c in contracts:
@@ -270,6 +272,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             refund_requests=open_refunds,
             decision_style=s["decision_style"],
         )
+        word = referrals[sid]
         facts = AccountFacts(
             period=s["period"], previous_period=s["previous_period"],
             period_since=s["period_since"], purchases=purchases, episode_purchases=episode,
@@ -290,7 +293,9 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             positive_contacts_180=con["pos180"] if con else 0,
             student_satisfaction=stu_sat, parent_satisfaction=par_sat,
             recommend=float(recommends[-1]) if recommends else None,
-            referral_count=0,
+            referral_count=word.referrals,
+            referral_converted=word.converted,
+            referral_revenue=float(word.revenue),
             branch_avg_first_purchase=(branch_avg or {}).get(bid, 0.0),
         )
         out[sid] = Account(

@@ -465,6 +465,7 @@ def _open_tasks(accounts: dict[int, Account],
            # cool-down: just completed or skipped
            and not ((last := closed.get((acc.id, rule.id))) is not None
                     and last > now - dt.timedelta(days=rule.cooldown_days))]
+    new = _worth_winning_back(new)
     if not new:
         return
     # The decider of the accounts that get a new task only (most nights, a few).
@@ -491,6 +492,20 @@ def _open_tasks(accounts: dict[int, Account],
                       "factors": [f.as_dict() for f in risk.factors] if risk else []}))
     # ON CONFLICT DO NOTHING against the partial unique index: an open task stays one.
     RetentionTask.objects.bulk_create(tasks, ignore_conflicts=True)
+
+
+def _worth_winning_back(new: list[tuple]) -> list[tuple]:
+    """Drop win-back tasks (lapsed playbooks) for accounts not worth an offer by value
+    and exit reason: the same rule as win-back campaigns and the candidate list
+    (marketing.selectors.win_back_eligible), one query for the chunk's lapsed accounts."""
+    lapsed = {acc.id: acc.branch_id for acc, rule, *_ in new if rule.period == Period.LAPSED}
+    if not lapsed:
+        return new
+    from marketing.selectors.analytics import win_back_eligible
+
+    worth = set(win_back_eligible(Student.objects.filter(pk__in=sorted(lapsed)),
+                                  sorted(set(lapsed.values()))).values_list("pk", flat=True))
+    return [t for t in new if t[1].period != Period.LAPSED or t[0].id in worth]
 
 
 # --- dashboards ---------------------------------------------------------------------------

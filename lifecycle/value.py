@@ -19,8 +19,10 @@ referral records yet):
   emotional ("would recommend", 0-10) when a survey gave it.
 * trust: complaint-free year (credibility) averaged with the share of positive
   contacts in the last 180 days (benevolence) when there were contacts.
-* word-of-mouth influence: "would recommend" (0-10) plus 2 per referral, capped;
-  `referral_count` is 0 until the marketing issue records referrals.
+* word-of-mouth influence: "would recommend" (0-10; neutral 5 when unanswered) plus 2
+  per referral, capped;
+  `referral_count` comes from marketing.selectors.referral_figures (families referred
+  by the student or a guardian).
 
 CPV = spending capacity x share of wallet x unit margin (yuan of margin a year):
 capacity = the family's yearly spend per subject with us x the subjects a student of
@@ -69,7 +71,9 @@ class ValueFigures:
     student_satisfaction: float | None = None  # 1-5
     parent_satisfaction: float | None = None  # 1-5
     recommend: float | None = None  # 0-10, latest "would recommend"
-    referral_count: int = 0  # hook: 0 until referrals are recorded (marketing issue)
+    referral_count: int = 0  # families referred by the student or a guardian
+    referral_converted: int = 0  # of those, families with a paid contract
+    referral_revenue: float = 0.0  # yuan received from the converted ones
     branch_avg_first_purchase: float = 0.0  # yuan, the branch's average first contract
 
 
@@ -142,8 +146,11 @@ def indicators(f: ValueFigures, p: ValuePolicy) -> dict[str, float]:
     credibility = _clip10(10.0 - 2.5 * f.complaints_365)
     benevolence = (10.0 * f.positive_contacts_180 / f.contacts_180 if f.contacts_180 else None)
     sat = _mean(_sat10(f.student_satisfaction), _sat10(f.parent_satisfaction))
+    # Referrals are word of mouth shown, not said: they add to the answer, or to the
+    # neutral 5 when nobody answered "would recommend".
     influence = (None if f.recommend is None and not f.referral_count
-                 else _clip10((f.recommend or 0.0) + 2.0 * f.referral_count))
+                 else _clip10((5.0 if f.recommend is None else f.recommend)
+                              + 2.0 * f.referral_count))
     return {
         "margin": _clip10(10.0 * ratio) if f.paid_total > 0 else 0.0,
         "volume": _clip10(10.0 * f.paid_total / p.volume_full) if p.volume_full else 0.0,
@@ -197,6 +204,8 @@ def value_score(f: ValueFigures, p: ValuePolicy) -> ValueResult:
            "value": round(capacity * share * unit_margin, 2)}
     ppv = {"influence": round(influence, 3), "reach": round(reach, 2),
            "avg_purchase_value": round(avg_value, 2), "referral_count": f.referral_count,
+           "referral_converted": f.referral_converted,
+           "referral_revenue": round(f.referral_revenue, 2),
            "value": round(influence * reach * avg_value, 2)}
     return ValueResult(current=current, potential=potential,
                        segment=segment_of(current, potential, p.high_cut),

@@ -12,6 +12,7 @@ from lifecycle.value import (
     ValueFigures,
     ValuePolicy,
     customer_type,
+    indicators,
     segment_of,
     value_score,
 )
@@ -76,7 +77,7 @@ def test_cpv_and_ppv_show_their_inputs():
                           "unit_margin": 0.45, "value": pytest.approx(9000, abs=1)}
     assert result.ppv["influence"] == 1.0 and result.ppv["reach"] == 8.0
     assert result.ppv["avg_purchase_value"] == 1000.0  # 8000 x 1/8 close rate
-    assert result.ppv["referral_count"] == 0  # hook until referrals are recorded
+    assert result.ppv["referral_count"] == 0
     assert result.ppv["value"] == 8000.0
 
 
@@ -104,3 +105,11 @@ def test_weights_moved_between_indicators_are_accepted():
                          data={"value_w_margin": 50, "value_w_volume": 30, "value_high_cut": 60})
     assert policy.values().value.w_margin == 50
     assert policy.values().value.high_cut == 60
+
+
+def test_referrals_add_to_word_of_mouth_from_the_answer_or_from_neutral():
+    assert indicators(ValueFigures(), P)["influence"] == 5.0  # no data: neutral
+    assert indicators(ValueFigures(referral_count=2), P)["influence"] == 9.0
+    assert indicators(ValueFigures(recommend=3.0, referral_count=1), P)["influence"] == 5.0
+    assert indicators(ValueFigures(recommend=8.0, referral_count=3), P)["influence"] == 10.0
+    assert value_score(ValueFigures(referral_count=2), P).ppv["reach"] == P.reach + 2

@@ -87,3 +87,26 @@ def test_referral_figures_take_a_fixed_number_of_queries(branch_a, django_assert
         referral_record(referred=referred, kind=Referral.Kind.STUDENT, referrer_student=referrer)
     with django_assert_max_num_queries(5):
         referral_figures([s.pk for s in students])
+
+
+def test_the_nightly_scan_feeds_referrals_into_the_referrers_ppv(branch_a):
+    """#4/#8: word of mouth raises the referrer's influence and reach (PPV), with the
+    counts and converted revenue shown among the PPV inputs."""
+    from lifecycle.models import AccountScore
+    from lifecycle.services import scan_lifecycle
+
+    referrer, quiet = StudentFactory(branch=branch_a), StudentFactory(branch=branch_a)
+    for s in (referrer, quiet):
+        paid_contract(s, amount=Decimal("6000"))
+    b, c = StudentFactory(branch=branch_a), StudentFactory(branch=branch_a)
+    referral_record(referred=b, kind=Referral.Kind.STUDENT, referrer_student=referrer)
+    referral_record(referred=c, kind=Referral.Kind.STUDENT, referrer_student=referrer)
+    paid_contract(b, amount=Decimal("8000"))
+    scan_lifecycle()
+    mine, other = (AccountScore.objects.get(student=s) for s in (referrer, quiet))
+    ppv = mine.breakdown["ppv"]
+    assert (ppv["referral_count"], ppv["referral_converted"]) == (2, 1)
+    assert ppv["referral_revenue"] == 8000.0
+    assert other.breakdown["ppv"]["referral_count"] == 0
+    assert ppv["reach"] == other.breakdown["ppv"]["reach"] + 2
+    assert mine.potential_value > other.potential_value

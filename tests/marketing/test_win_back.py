@@ -90,3 +90,19 @@ def test_a_family_returning_after_the_offer_is_won_back_and_counted(branch_a, ma
     assert results_of(row)["won_back"] == 1
     # Back in a maintenance period, the family leaves the win-back audience.
     assert back not in {g.student for g in campaign_audience(campaign, manager_a)}
+
+
+def test_nightly_win_back_tasks_follow_the_same_value_and_reason_rule(branch_a, manager_a,
+                                                                      lapsed_world):
+    from lifecycle.models import RetentionTask
+
+    ids = [g.student_id for k, g in lapsed_world.items() if k != "active"]
+    from students.models import Student
+
+    Student.objects.filter(pk__in=ids).update(period=Period.LAPSED,
+                                              previous_period=Period.TERMINATION)
+    scan_lifecycle()
+    tasked = set(RetentionTask.objects.filter(playbook__code="win-back")
+                 .values_list("student_id", flat=True))
+    assert tasked == {lapsed_world["valuable"].student_id,
+                      lapsed_world["no_interview"].student_id}
