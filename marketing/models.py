@@ -16,6 +16,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lifecycle.periods import Period
 from students.choices import Grade
@@ -506,7 +507,7 @@ class Referral(models.Model):
         OUTSIDE = "outside", _("Outside person")
 
     class RewardStatus(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("referral reward", "Pending")
         EARNED = "earned", _("Earned")
         PAID = "paid", _("Paid")
         VOID = "void", _("Void")
