@@ -231,7 +231,10 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
     ids = [b.pk for b in branches]
     periods = _period_list()
 
-    pc = dashboard.period_counts(user, ids)
+    # Periods, the type matrix and patterns come from the nightly snapshot when the
+    # user sees whole branches (one query for all three); live otherwise.
+    snaps = dashboard.branch_snapshots(user, ids)
+    pc = dashboard.period_counts(user, ids, snaps)
     counts = pc["counts"]
     period_table = [{"code": code, "label": label,
                      "cells": [counts[b.pk].get(code, 0) for b in branches],
@@ -253,7 +256,8 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
                    for code, label in periods
                    if code in MAINTENANCE_PERIODS]
 
-    matrix = dashboard.type_matrix(user, ids)
+    types = dashboard.type_matrix(user, ids, snaps)
+    matrix = types["cells"]
     phase_labels = {"expected": _("Expected"), "maintenance": _("Maintenance"),
                     "recovery": _("Recovery")}
     type_table = [{"segment": s, "segment_label": str(Segment(s).label), "phase": p,
@@ -273,7 +277,8 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
         rate_table.append({"month": m, "cells": [{
             "renewal": renewal_by.get((b, m)), "retention": retention[b][i]} for b in ids]})
 
-    pattern = dashboard.patterns(user, ids)
+    pattern_data = dashboard.patterns(user, ids, snaps)
+    pattern = pattern_data["counts"]
     pattern_rows = [{"code": code, "label": label,
                      "cells": [pattern[b][code] for b in ids]}
                     for code, label in (("I", _("I early abort")), ("II", _("II mid-way")),
@@ -304,6 +309,11 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "work/dashboard.html", {
         "branches": branches, "days": days, "windows": WINDOWS,
         "sources": [pc["source"].get(b.pk) for b in branches],
+        "period_as_of": [pc["as_of"].get(b.pk) for b in branches],
+        "type_as_of": [types["as_of"].get(b.pk) for b in branches],
+        "pattern_as_of": [pattern_data["as_of"].get(b.pk) for b in branches],
+        "snapshot_at": max((t for t in [*pc["as_of"].values(), *types["as_of"].values(),
+                                        *pattern_data["as_of"].values()] if t), default=None),
         "period_table": period_table, "branch_totals": branch_totals,
         "grand_total": sum(branch_totals),
         "flow_table": flow_table, "churn_table": churn_table, "type_table": type_table,
