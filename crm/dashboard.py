@@ -134,14 +134,17 @@ def end_of_today() -> dt.datetime:
 def my_tasks(user: Any, *, counselor_id: int | None = None,
              status: str = RetentionTask.Status.OPEN) -> QuerySet:
     """Tasks a user works: a counselor their own; managers their branch's, head office all
-    (optionally one counselor's). Due today or overdue first, then upcoming."""
+    (optionally one counselor's). Due today or overdue first, then upcoming (snoozed ones
+    included, until their day)."""
     qs = tasks_visible_to(user).filter(status=status)
     if role_of(user) == Role.COUNSELOR:
         qs = qs.filter(assignee=user)
     elif counselor_id:
         qs = qs.filter(assignee_id=counselor_id)
+    # A task snoozed to a later day is not today's work even if its due time says so.
+    today_work = Q(due_at__lt=end_of_today()) & ~Q(snoozed_until__gt=timezone.localdate())
     return (qs.select_related("student", "playbook", "target_parent", "assignee")
-            .annotate(bucket=Case(When(due_at__lt=end_of_today(), then=Value(0)),
+            .annotate(bucket=Case(When(today_work, then=Value(0)),
                                   default=Value(1), output_field=IntegerField()))
             .order_by("bucket", "due_at", "-priority", "pk"))
 
