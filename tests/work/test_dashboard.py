@@ -252,3 +252,26 @@ def test_snapshot_query_count_does_not_grow_with_branches(as_user, head_office, 
             scored(branch, period=period)
     refresh_snapshots(run=None, branch_ids=list(Branch.objects.values_list("pk", flat=True)))
     assert _count(client) == two <= 16
+
+
+def test_complaint_sla_reads_open_and_recent_only(manager_a, branch_a, known):
+    now = timezone.now()
+    ComplaintFactory(student=known["grow"], status="resolved", sla_due=now - dt.timedelta(days=9),
+                     resolved_at=now - dt.timedelta(days=5), created_at=now - dt.timedelta(days=10))
+    ComplaintFactory(student=known["grow"], status="resolved", sla_due=now - dt.timedelta(days=99),
+                     resolved_at=now - dt.timedelta(days=90),
+                     created_at=now - dt.timedelta(days=100))
+    sla = dashboard.complaint_sla(manager_a, [branch_a.pk], since=now - dt.timedelta(days=30))
+    assert sla[branch_a.pk] == {"open": 1, "overdue": 1, "resolved": 1, "resolved_late": 1}
+
+
+def test_branch_wide_figures_keep_a_narrower_scope(counselor_a, counselor_a2, branch_a, known):
+    """Flows and complaints skip the per-student scope only for whole-branch viewers."""
+    since = timezone.now() - dt.timedelta(days=30)
+    assert dashboard.complaint_sla(counselor_a, [branch_a.pk], since=since)[branch_a.pk][
+        "open"] == 1
+    assert dashboard.complaint_sla(counselor_a2, [branch_a.pk], since=since)[branch_a.pk][
+        "open"] == 0
+    assert sum(dashboard.flows(counselor_a, [branch_a.pk], since=since)[branch_a.pk]
+               .values()) == 2
+    assert dashboard.flows(counselor_a2, [branch_a.pk], since=since)[branch_a.pk] == {}
