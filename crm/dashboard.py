@@ -14,7 +14,6 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
-    DecimalField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -23,7 +22,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -31,15 +29,21 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from crm.models import Branch
-from crm.permissions import role_of, scope_branches, scope_by_student, scope_students
+from crm.permissions import (
+    branch_of,
+    role_of,
+    scope_branches,
+    scope_by_student,
+    scope_students,
+)
 from crm.roles import Role
 from lifecycle.models import AccountScore, BranchSnapshot, RetentionTask, Transition
-from lifecycle.periods import MAINTENANCE_PERIODS, PHASE_OF, Period, Phase
+from lifecycle.periods import MAINTENANCE_PERIODS, PHASE_OF, Pattern, Period, Phase
 from lifecycle.retention import overdue_by_counselor, tasks_visible_to
-from lifecycle.selectors import policies_by_branch, with_pattern
-from lifecycle.value import PHASES, Segment
+from lifecycle.selectors import patterns_by_branch, policies_by_branch, type_revenue_by_branch
+from lifecycle.value import CUSTOMER_TYPES
 from parents.models import Guardianship
-from students.models import Complaint, Contract, Interaction, Student
+from students.models import Complaint, Interaction, Student
 from students.selectors import remaining_hours_expr
 
 # An account "approaching" at-risk: its risk score is within this many points of its
@@ -49,9 +53,6 @@ from students.selectors import remaining_hours_expr
 APPROACH_MARGIN = 15
 RISING_POINTS = 15
 TOP_REASONS = 3
-
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
-
 
 # --- counselor: the at-risk list -------------------------------------------------------
 
@@ -133,14 +134,17 @@ def end_of_today() -> dt.datetime:
 def my_tasks(user: Any, *, counselor_id: int | None = None,
              status: str = RetentionTask.Status.OPEN) -> QuerySet:
     """Tasks a user works: a counselor their own; managers their branch's, head office all
-    (optionally one counselor's). Due today or overdue first, then upcoming."""
+    (optionally one counselor's). Due today or overdue first, then upcoming (snoozed ones
+    included, until their day)."""
     qs = tasks_visible_to(user).filter(status=status)
     if role_of(user) == Role.COUNSELOR:
         qs = qs.filter(assignee=user)
     elif counselor_id:
         qs = qs.filter(assignee_id=counselor_id)
+    # A task snoozed to a later day is not today's work even if its due time says so.
+    today_work = Q(due_at__lt=end_of_today()) & ~Q(snoozed_until__gt=timezone.localdate())
     return (qs.select_related("student", "playbook", "target_parent", "assignee")
-            .annotate(bucket=Case(When(due_at__lt=end_of_today(), then=Value(0)),
+            .annotate(bucket=Case(When(today_work, then=Value(0)),
                                   default=Value(1), output_field=IntegerField()))
             .order_by("bucket", "due_at", "-priority", "pk"))
 
@@ -154,38 +158,93 @@ def dashboard_branches(user: Any, branch_id: int | None = None) -> list[Branch]:
     return list(qs)
 
 
-def period_counts(user: Any, branch_ids: list[int]) -> dict[str, Any]:
-    """Accounts per branch and period: today's (else yesterday's) BranchSnapshot, and a
-    grouped count of students for the branches without one. At most two queries.
+def _whole_branches(user: Any, branch_ids: list[int]) -> list[int]:
+    """The branches among these whose every account the user sees (head office: all; a
+    manager: their own)."""
+    role = role_of(user)
+    if role == Role.HEAD_OFFICE:
+        return list(branch_ids)
+    if role == Role.MANAGER:
+        own = getattr(branch_of(user), "pk", None)
+        return [b for b in branch_ids if b == own]
+    return []
 
-    Returns {"counts": {branch_id: {period: n}}, "source": {branch_id: "snapshot"|"live"}}.
+
+def _in_branches(user: Any, qs: QuerySet, branch_ids: list[int]) -> QuerySet:
+    """Rows hanging off a student of these branches that the user may see.
+
+    When the user sees the whole of each branch, the branch filter is the scope, so the
+    semi-join over every visible student (crm.permissions.scope_by_student) is skipped:
+    at 100,000 students it is most of the cost of a grouped count.
     """
+    qs = qs.filter(student__branch_id__in=branch_ids)
+    if set(_whole_branches(user, branch_ids)) == set(branch_ids):
+        return qs
+    return scope_by_student(user, qs)
+
+
+def branch_snapshots(user: Any, branch_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Today's (else yesterday's) BranchSnapshot of each branch whose whole population the
+    user sees (head office; a manager for their own branch), in one query.
+
+    A snapshot counts every account of the branch, so a narrower scope (a counselor's
+    caseload) never reads it and gets live figures instead. Rows carry day, created_at,
+    by_period, by_pattern and type_revenue.
+    """
+    whole = _whole_branches(user, branch_ids)
+    if not whole:
+        return {}
     today = timezone.localdate()
-    counts: dict[int, dict[str, int]] = {}
-    source: dict[int, str] = {}
-    snaps = (BranchSnapshot.objects.filter(branch_id__in=branch_ids,
-                                           day__gte=today - dt.timedelta(days=1))
-             .order_by("branch_id", "-day").values("branch_id", "by_period", "day"))
-    for snap in snaps:
-        if snap["branch_id"] in counts or not isinstance(snap["by_period"], dict):
-            continue
-        counts[snap["branch_id"]] = {k: int(v) for k, v in snap["by_period"].items()}
-        source[snap["branch_id"]] = "snapshot"
+    out: dict[int, dict[str, Any]] = {}
+    for snap in (BranchSnapshot.objects.filter(branch_id__in=whole,
+                                               day__gte=today - dt.timedelta(days=1))
+                 .order_by("branch_id", "-day")
+                 .values("branch_id", "day", "created_at", "by_period", "by_pattern",
+                         "type_revenue")):
+        out.setdefault(snap["branch_id"], snap)
+    return out
+
+
+def _stored(snaps: dict[int, dict[str, Any]], field: str) -> dict[int, dict]:
+    """The branches whose snapshot holds this figure (an empty dict: not computed)."""
+    return {bid: snap[field] for bid, snap in snaps.items()
+            if isinstance(snap.get(field), dict) and snap[field]}
+
+
+def _source(branch_ids: list[int], stored: dict[int, Any],
+            snaps: dict[int, dict[str, Any]]) -> dict[int, dt.datetime | None]:
+    """Per branch: the snapshot's refresh time when the figure came from it, else None."""
+    return {bid: snaps[bid]["created_at"] if bid in stored else None for bid in branch_ids}
+
+
+def period_counts(user: Any, branch_ids: list[int],
+                  snaps: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Accounts per branch and period: the snapshot's, and a grouped count of students for
+    the branches without one (or seen only in part). At most one query besides `snaps`.
+
+    Returns {"counts": {branch_id: {period: n}}, "source": {branch_id: "snapshot"|"live"},
+    "as_of": {branch_id: snapshot time or None}}.
+    """
+    snaps = branch_snapshots(user, branch_ids) if snaps is None else snaps
+    stored = _stored(snaps, "by_period")
+    counts: dict[int, dict[str, int]] = {
+        bid: {k: int(v) for k, v in stored[bid].items()} for bid in stored}
     missing = [b for b in branch_ids if b not in counts]
     if missing:
         rows = (scope_students(user, Student.objects.filter(branch_id__in=missing)).order_by()
                 .values_list("branch_id", "period").annotate(n=Count("pk", distinct=True)))
         for bid in missing:
-            counts[bid], source[bid] = {}, "live"
+            counts[bid] = {}
         for bid, period, n in rows:
             counts[bid][period] = n
-    return {"counts": counts, "source": source}
+    as_of = _source(branch_ids, stored, snaps)
+    return {"counts": counts, "as_of": as_of,
+            "source": {b: "live" if as_of[b] is None else "snapshot" for b in branch_ids}}
 
 
 def flows(user: Any, branch_ids: list[int], *, since: dt.datetime) -> dict[int, dict]:
     """Transitions since `since`, {branch_id: {(from, to): n}}, by the student's branch."""
-    qs = scope_by_student(user, Transition.objects.filter(
-        at__gte=since, student__branch_id__in=branch_ids))
+    qs = _in_branches(user, Transition.objects.filter(at__gte=since), branch_ids)
     out: dict[int, dict[tuple[str, str], int]] = {b: {} for b in branch_ids}
     for row in (qs.order_by().values("student__branch_id", "from_period", "to_period")
                 .annotate(n=Count("pk"))):
@@ -199,40 +258,45 @@ def churn_by_period(flow: dict[int, dict]) -> dict[int, dict[str, int]]:
             for bid, pairs in flow.items()}
 
 
-def type_matrix(user: Any, branch_ids: list[int]) -> dict[int, dict[str, dict]]:
-    """The 12 customer types (segment x phase) per branch: accounts and revenue.
+def type_matrix(user: Any, branch_ids: list[int],
+                snaps: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The 12 customer types (segment x phase) per branch: accounts and revenue, from the
+    snapshot (type_revenue) or live (lifecycle.selectors.type_revenue_by_branch, one
+    grouped query over the branches without it).
 
-    Revenue = sum of list_price - discount of the accounts' contracts that were not
-    cancelled (one grouped query; the join to contracts fans out rows, so accounts are
-    counted distinct and each contract is summed once).
+    Returns {"cells": {branch_id: {"core.maintenance": {"n": n, "revenue": Decimal}}},
+    "as_of": {branch_id: snapshot time or None}}.
     """
-    qs = scope_by_student(user, AccountScore.objects.filter(branch_id__in=branch_ids))
-    live = ~Q(student__contracts__status=Contract.Status.CANCELLED)
-    rows = (qs.order_by().values("branch_id", "segment", "student__period")
-            .annotate(n=Count("pk", distinct=True),
-                      revenue=Coalesce(Sum(F("student__contracts__list_price")
-                                           - F("student__contracts__discount"),
-                                           filter=live, output_field=_MONEY),
-                                       Value(Decimal("0")), output_field=_MONEY)))
-    out: dict[int, dict[str, dict]] = {
-        b: {f"{s}.{p}": {"n": 0, "revenue": Decimal("0")} for s in Segment.values for p in PHASES}
-        for b in branch_ids}
-    for row in rows:
-        cell = out[row["branch_id"]][f"{row['segment']}.{PHASE_OF[row['student__period']]}"]
-        cell["n"] += row["n"]
-        cell["revenue"] += row["revenue"] or Decimal("0")
-    return out
+    snaps = branch_snapshots(user, branch_ids) if snaps is None else snaps
+    stored = _stored(snaps, "type_revenue")
+    cells: dict[int, dict[str, dict]] = {}
+    for bid, data in stored.items():
+        cells[bid] = {t: {"n": int((data.get(t) or {}).get("n", 0)),
+                          "revenue": Decimal(str((data.get(t) or {}).get("revenue", "0")))}
+                      for t in CUSTOMER_TYPES}
+    missing = [b for b in branch_ids if b not in cells]
+    if missing:
+        cells |= type_revenue_by_branch(scope_by_student(user, AccountScore.objects.all()),
+                                        missing)
+    return {"cells": cells, "as_of": _source(branch_ids, stored, snaps)}
 
 
-def patterns(user: Any, branch_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Lifecycle patterns I-IV (and "" for open relationships) per branch, one query."""
-    qs = scope_students(user, Student.objects.filter(branch_id__in=branch_ids)).order_by()
-    out: dict[int, dict[str, int]] = {b: {"I": 0, "II": 0, "III": 0, "IV": 0, "": 0}
-                                      for b in branch_ids}
-    for row in (with_pattern(qs).values("branch_id", "pattern")
-                .annotate(n=Count("pk", distinct=True))):
-        out[row["branch_id"]][row["pattern"] or ""] += row["n"]
-    return out
+def patterns(user: Any, branch_ids: list[int],
+             snaps: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Lifecycle patterns I-IV (and "" for open relationships) per branch, from the
+    snapshot (by_pattern) or live (lifecycle.selectors.patterns_by_branch, one query).
+
+    Returns {"counts": {branch_id: {"I": n, ..., "": n}}, "as_of": {branch_id: ...}}.
+    """
+    snaps = branch_snapshots(user, branch_ids) if snaps is None else snaps
+    stored = _stored(snaps, "by_pattern")
+    counts: dict[int, dict[str, int]] = {
+        bid: {p.value: 0 for p in Pattern} | {"": 0}
+        | {k: int(v) for k, v in data.items()} for bid, data in stored.items()}
+    missing = [b for b in branch_ids if b not in counts]
+    if missing:
+        counts |= patterns_by_branch(scope_students(user, Student.objects.all()), missing)
+    return {"counts": counts, "as_of": _source(branch_ids, stored, snaps)}
 
 
 def task_workload(user: Any, branch_ids: list[int], *, since: dt.datetime) -> list[dict]:
@@ -261,11 +325,12 @@ def task_workload(user: Any, branch_ids: list[int], *, since: dt.datetime) -> li
 
 def complaint_sla(user: Any, branch_ids: list[int], *, since: dt.datetime) -> dict[int, dict]:
     """Per branch: open complaints, open past their SLA, resolved since `since` and how
-    many of those late (one grouped query)."""
+    many of those late (one grouped query over the open and recently resolved rows only,
+    so old resolved complaints, the bulk of the table, are never read)."""
     now = timezone.now()
-    qs = scope_by_student(user, Complaint.objects.filter(student__branch_id__in=branch_ids))
     unresolved = ~Q(status=Complaint.Status.RESOLVED)
     resolved = Q(status=Complaint.Status.RESOLVED, resolved_at__gte=since)
+    qs = _in_branches(user, Complaint.objects.filter(unresolved | resolved), branch_ids)
     out = {b: {"open": 0, "overdue": 0, "resolved": 0, "resolved_late": 0} for b in branch_ids}
     for r in (qs.order_by().values("student__branch_id").annotate(
             open=Count("pk", filter=unresolved),
@@ -295,9 +360,9 @@ def retention_rates(user: Any, branch_ids: list[int], counts: dict[int, dict[str
     for the current month and drifts for older months by the accounts that have since
     come and gone. One grouped query.
     """
-    qs = scope_by_student(user, Transition.objects.filter(
+    qs = _in_branches(user, Transition.objects.filter(
         to_period=Period.TERMINATION, at__gte=timezone.make_aware(
-            dt.datetime.combine(months[0], dt.time.min)), student__branch_id__in=branch_ids))
+            dt.datetime.combine(months[0], dt.time.min))), branch_ids)
     terms: dict[tuple[int, dt.date], int] = {}
     for r in (qs.order_by().annotate(month=TruncMonth("at")).values("student__branch_id", "month")
               .annotate(n=Count("pk"))):

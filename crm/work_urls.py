@@ -9,5 +9,7 @@ urlpatterns = [
     path("tasks/", work_views.task_list, name="tasks"),
     path("tasks/<int:pk>/done/", work_views.task_action, {"action": "done"}, name="task_done"),
     path("tasks/<int:pk>/skip/", work_views.task_action, {"action": "skip"}, name="task_skip"),
+    path("tasks/<int:pk>/snooze/", work_views.task_action, {"action": "snooze"},
+         name="task_snooze"),
     path("dashboard/", work_views.stage_dashboard, name="dashboard"),
 ]

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -25,7 +26,7 @@ from crm.roles import Role
 from crm.views import paginate
 from lifecycle.models import RetentionTask
 from lifecycle.periods import MAINTENANCE_PERIODS, Period
-from lifecycle.retention import task_complete, task_skip, tasks_visible_to
+from lifecycle.retention import task_complete, task_skip, task_snooze, tasks_visible_to
 from lifecycle.value import PHASES, Segment
 from parents.phones import display_phone, mask_phone
 from students.choices import Grade
@@ -118,6 +119,22 @@ def _workable(user: Any) -> QuerySet:
     return qs
 
 
+class SnoozeForm(forms.Form):
+    """The day a task is put off until; the reason and the date's bounds are the
+    service's rules (lifecycle.retention.task_snooze), so they are not repeated here."""
+
+    until = forms.DateField(label=gettext_lazy("Until"), error_messages={
+        "required": gettext_lazy("Choose the day to put it off until."),
+        "invalid": gettext_lazy("Choose the day to put it off until.")})
+
+
+def _row_context() -> dict[str, Any]:
+    """What every task row needs besides the task: clocks, channels, the earliest snooze."""
+    return {"now": timezone.now(), "end_of_today": dashboard.end_of_today(),
+            "tomorrow": timezone.localdate() + dt.timedelta(days=1),
+            "channels": Interaction.Channel.choices}
+
+
 @staff_required
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:
@@ -132,16 +149,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
     qs = dashboard.my_tasks(user, counselor_id=counselor_id)
     page = paginate(request, qs, TASK_PAGE_SIZE)
     return render(request, "work/tasks.html", {
-        "page": page, "counselor_id": counselor_id, "now": timezone.now(),
-        "end_of_today": dashboard.end_of_today(), "channels": Interaction.Channel.choices,
-    })
+        "page": page, "counselor_id": counselor_id, **_row_context()})
 
 
 def _row_response(request: HttpRequest, task: RetentionTask, error: str = "") -> HttpResponse:
-    return render(request, "work/_task_row.html", {
-        "task": task, "error": error, "now": timezone.now(),
-        "end_of_today": dashboard.end_of_today(), "channels": Interaction.Channel.choices,
-    })
+    return render(request, "work/_task_row.html", {"task": task, "error": error,
+                                                   **_row_context()})
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -169,10 +182,20 @@ def _done(request: HttpRequest, task: RetentionTask) -> RetentionTask:
     return done
 
 
+def _snooze(request: HttpRequest, task: RetentionTask) -> RetentionTask:
+    """Put the task off until a later day, with a reason (it stays open, off today's list)."""
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError([str(m) for errors in form.errors.values() for m in errors])
+    return task_snooze(task=task, user=request.user, until=form.cleaned_data["until"],
+                       reason=request.POST.get("reason", ""))
+
+
 @staff_required
 @require_POST
 def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Done (with an outcome, optionally logging the contact) or skip (with a reason).
+    """Done (with an outcome, optionally logging the contact), skip (with a reason) or
+    snooze (until a day, with a reason).
 
     htmx gets the updated row back; a plain form post is redirected to the list with a
     message."""
@@ -181,6 +204,11 @@ def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "done":
             updated = _done(request, task)
             note = _("Done: %(task)s") % {"task": task.playbook.title}
+        elif action == "snooze":
+            updated = _snooze(request, task)
+            note = _("Put off until %(day)s: %(task)s") % {
+                "day": date_format(updated.snoozed_until, "SHORT_DATE_FORMAT"),
+                "task": task.playbook.title}
         else:
             updated = task_skip(task=task, user=request.user,
                                 reason=request.POST.get("reason", ""))
@@ -231,7 +259,10 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
     ids = [b.pk for b in branches]
     periods = _period_list()
 
-    pc = dashboard.period_counts(user, ids)
+    # Periods, the type matrix and patterns come from the nightly snapshot when the
+    # user sees whole branches (one query for all three); live otherwise.
+    snaps = dashboard.branch_snapshots(user, ids)
+    pc = dashboard.period_counts(user, ids, snaps)
     counts = pc["counts"]
     period_table = [{"code": code, "label": label,
                      "cells": [counts[b.pk].get(code, 0) for b in branches],
@@ -253,7 +284,8 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
                    for code, label in periods
                    if code in MAINTENANCE_PERIODS]
 
-    matrix = dashboard.type_matrix(user, ids)
+    types = dashboard.type_matrix(user, ids, snaps)
+    matrix = types["cells"]
     phase_labels = {"expected": _("Expected"), "maintenance": _("Maintenance"),
                     "recovery": _("Recovery")}
     type_table = [{"segment": s, "segment_label": str(Segment(s).label), "phase": p,
@@ -273,7 +305,8 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
         rate_table.append({"month": m, "cells": [{
             "renewal": renewal_by.get((b, m)), "retention": retention[b][i]} for b in ids]})
 
-    pattern = dashboard.patterns(user, ids)
+    pattern_data = dashboard.patterns(user, ids, snaps)
+    pattern = pattern_data["counts"]
     pattern_rows = [{"code": code, "label": label,
                      "cells": [pattern[b][code] for b in ids]}
                     for code, label in (("I", _("I early abort")), ("II", _("II mid-way")),
@@ -304,6 +337,11 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "work/dashboard.html", {
         "branches": branches, "days": days, "windows": WINDOWS,
         "sources": [pc["source"].get(b.pk) for b in branches],
+        "period_as_of": [pc["as_of"].get(b.pk) for b in branches],
+        "type_as_of": [types["as_of"].get(b.pk) for b in branches],
+        "pattern_as_of": [pattern_data["as_of"].get(b.pk) for b in branches],
+        "snapshot_at": max((t for t in [*pc["as_of"].values(), *types["as_of"].values(),
+                                        *pattern_data["as_of"].values()] if t), default=None),
         "period_table": period_table, "branch_totals": branch_totals,
         "grand_total": sum(branch_totals),
         "flow_table": flow_table, "churn_table": churn_table, "type_table": type_table,

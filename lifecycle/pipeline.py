@@ -512,7 +512,13 @@ def _worth_winning_back(new: list[tuple]) -> list[tuple]:
 
 def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
                       now: dt.datetime | None = None) -> int:
-    """Per-branch counts for the dashboards, from grouped aggregates (one upsert)."""
+    """Per-branch counts for the dashboards, from grouped aggregates (one upsert).
+
+    Patterns and the type x revenue matrix cost too much per request at scale, so they
+    are stored here, through the same selectors the dashboard's live fallback runs.
+    """
+    from .selectors import patterns_by_branch, type_revenue_by_branch
+
     now = now or timezone.now()
     today = timezone.localdate(now)
     per_period: dict[int, dict[str, int]] = defaultdict(dict)
@@ -534,6 +540,11 @@ def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
                                                closed_at__gte=month)),
                  skipped_30d=Count("pk", filter=Q(status=RetentionTask.Status.SKIPPED,
                                                   closed_at__gte=month)))}
+    by_pattern = patterns_by_branch(Student.objects.all(), branch_ids)
+    type_revenue = {bid: {t: {"n": c["n"], "revenue": str(c["revenue"])}
+                          for t, c in cells.items()}
+                    for bid, cells in type_revenue_by_branch(AccountScore.objects.all(),
+                                                             branch_ids).items()}
     rows = []
     for bid in Branch.objects.filter(pk__in=branch_ids).values_list("pk", flat=True):
         t = tasks.get(bid, {})
@@ -546,9 +557,10 @@ def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
         rows.append(BranchSnapshot(
             branch_id=bid, day=today, run=run, accounts=sum(periods.values()),
             at_risk=periods.get(Period.AT_RISK, 0), by_period=periods,
-            by_type=per_type.get(bid, {}), tasks=task_figures, created_at=now))
+            by_type=per_type.get(bid, {}), tasks=task_figures, by_pattern=by_pattern[bid],
+            type_revenue=type_revenue[bid], created_at=now))
     BranchSnapshot.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["branch", "day"],
         update_fields=["run", "accounts", "at_risk", "by_period", "by_type", "tasks",
-                       "created_at"])
+                       "by_pattern", "type_revenue", "created_at"])
     return len(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -15,6 +16,7 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
+    DecimalField,
     Exists,
     F,
     FloatField,
@@ -46,9 +48,10 @@ from students.models import (
 from students.selectors import contract_balances, remaining_hours_expr
 
 from .models import LifecyclePolicy, PolicyValues, RiskProfile, RiskState, Transition
-from .periods import ENDED_PERIODS, Pattern, Period
+from .periods import ENDED_PERIODS, PHASE_OF, Pattern, Period
 from .risk import RiskFigures, RiskPolicy
 from .rules import AccountFacts
+from .value import CUSTOMER_TYPES
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _DEAD = [Contract.Status.CANCELLED, Contract.Status.REFUNDED]
@@ -287,6 +290,49 @@ def pattern_of_student(student: Student) -> str | None:
     """One account's pattern (one query); lists use `with_pattern` instead."""
     return with_pattern(Student.objects.filter(pk=student.pk)).values_list(
         "pattern", flat=True).first()
+
+
+def patterns_by_branch(qs: QuerySet, branch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Accounts per pattern and branch, {branch_id: {"I": n, ..., "IV": n, "": open}}.
+
+    One grouped query over `with_pattern`; the dashboard runs it live and the nightly
+    job stores it in BranchSnapshot.by_pattern, so both readers share the rule.
+    """
+    out = {bid: {p.value: 0 for p in Pattern} | {"": 0} for bid in branch_ids}
+    rows = (with_pattern(qs.filter(branch_id__in=list(out)).order_by())
+            .values("branch_id", "pattern").annotate(n=Count("pk", distinct=True)))
+    for row in rows:
+        out[row["branch_id"]][row["pattern"] or ""] += row["n"]
+    return out
+
+
+def type_revenue_by_branch(qs: QuerySet, branch_ids: Iterable[int]
+                           ) -> dict[int, dict[str, dict[str, Any]]]:
+    """The 12 customer types (segment x phase of the current period) per branch, from an
+    AccountScore queryset: {branch_id: {"core.maintenance": {"n": n, "revenue": Decimal}}}.
+
+    Revenue = list_price - discount of the accounts' contracts that were not cancelled.
+    One grouped query: the join to contracts fans out rows, so accounts are counted
+    distinct and each contract summed once. Read live by the dashboard and stored
+    nightly in BranchSnapshot.type_revenue.
+    """
+    money = DecimalField(max_digits=14, decimal_places=2)
+    out: dict[int, dict[str, dict[str, Any]]] = {
+        bid: {t: {"n": 0, "revenue": Decimal("0")} for t in CUSTOMER_TYPES}
+        for bid in branch_ids}
+    live = ~Q(student__contracts__status=Contract.Status.CANCELLED)
+    rows = (qs.filter(branch_id__in=list(out)).order_by()
+            .values("branch_id", "segment", "student__period")
+            .annotate(n=Count("pk", distinct=True),
+                      revenue=Coalesce(Sum(F("student__contracts__list_price")
+                                           - F("student__contracts__discount"),
+                                           filter=live, output_field=money),
+                                       Value(Decimal("0")), output_field=money)))
+    for row in rows:
+        cell = out[row["branch_id"]][f"{row['segment']}.{PHASE_OF[row['student__period']]}"]
+        cell["n"] += row["n"]
+        cell["revenue"] += row["revenue"] or Decimal("0")
+    return out
 
 
 def pattern_counts(qs: QuerySet) -> dict[str, int]:

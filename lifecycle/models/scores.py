@@ -237,6 +237,13 @@ class BranchSnapshot(models.Model):
     by_period = models.JSONField(_("accounts per period"), default=dict, blank=True)
     by_type = models.JSONField(_("accounts per customer type"), default=dict, blank=True)
     tasks = models.JSONField(_("retention tasks"), default=dict, blank=True)
+    # Figures too costly to aggregate per request at scale (empty = not computed yet,
+    # the dashboard then counts live): {"I": n, "II": n, "III": n, "IV": n, "": open}
+    # and {"core.maintenance": {"n": n, "revenue": "1234.00"}, ...} (12 types).
+    by_pattern = models.JSONField(_("accounts per lifecycle pattern"), default=dict,
+                                  blank=True)
+    type_revenue = models.JSONField(_("accounts and revenue per customer type"),
+                                    default=dict, blank=True)
     created_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
 
     class Meta:

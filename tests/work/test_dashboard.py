@@ -7,7 +7,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from crm import dashboard
+from crm.models import Branch
 from lifecycle.models import BranchSnapshot, RetentionTask, Transition
+from lifecycle.pipeline import refresh_snapshots
+from lifecycle.value import CUSTOMER_TYPES
 from tests.factories import BranchFactory, ComplaintFactory, ContractFactory, StudentFactory
 from tests.work.conftest import WORK_URLS, make_task, scored
 
@@ -131,3 +135,143 @@ def test_query_count_does_not_grow_with_branches(as_user, head_office, known):
     six = _count(client)
     assert two == six
     assert six <= 20
+
+
+# --- the nightly snapshot behind periods, the type matrix and patterns ----------------
+
+SNAPSHOT_FIGURES = ("period_table", "type_table", "pattern_rows", "grand_total", "rate_table")
+
+
+def _figures(response):
+    return {k: response.context[k] for k in SNAPSHOT_FIGURES}
+
+
+def _sql(client, **params):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("work:dashboard"), params)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in ctx.captured_queries]
+
+
+def _pattern_sql(sqls):
+    """The live pattern classification: the only dashboard read of Transition.win_back."""
+    return [s for s in sqls if '"win_back"' in s]
+
+
+def _type_sql(sqls):
+    """The live type matrix: the only dashboard read summing contract prices."""
+    return [s for s in sqls if '"list_price"' in s]
+
+
+def test_nightly_snapshot_holds_the_live_figures(branch_a, branch_b, known):
+    refresh_snapshots(run=None, branch_ids=[branch_a.pk, branch_b.pk])
+    snap = BranchSnapshot.objects.get(branch=branch_a, day=timezone.localdate())
+    assert snap.by_pattern == {"I": 0, "II": 1, "III": 0, "IV": 0, "": 2}
+    assert snap.type_revenue["core.maintenance"] == {"n": 2, "revenue": "13500.00"}
+    assert snap.type_revenue["ordinary.recovery"] == {"n": 1, "revenue": "0"}
+    assert sorted(snap.type_revenue) == sorted(CUSTOMER_TYPES)
+    other = BranchSnapshot.objects.get(branch=branch_b, day=timezone.localdate())
+    assert other.by_pattern["IV"] == 1 and other.type_revenue["maintain.maintenance"]["n"] == 1
+
+
+@pytest.mark.parametrize("who", ["manager_a", "head_office"])
+def test_snapshot_and_live_readers_agree(request, as_user, branch_a, branch_b, known, who):
+    client = as_user(request.getfixturevalue(who))
+    live, live_sql = _sql(client)
+    assert set(live.context["sources"]) == {"live"}
+    assert _pattern_sql(live_sql) and _type_sql(live_sql)
+    refresh_snapshots(run=None, branch_ids=[branch_a.pk, branch_b.pk])
+    stored, stored_sql = _sql(client)
+    assert _figures(stored) == _figures(live)
+    assert set(stored.context["sources"]) == {"snapshot"}
+    assert not _pattern_sql(stored_sql) and not _type_sql(stored_sql)
+    assert len(stored_sql) < len(live_sql)
+
+
+def test_the_page_says_how_old_the_snapshot_is(as_user, manager_a, branch_a, known):
+    client = as_user(manager_a)
+    assert 'id="dash-as-of"' not in client.get(reverse("work:dashboard")).content.decode()
+    at = timezone.now() - dt.timedelta(hours=3)
+    refresh_snapshots(run=None, branch_ids=[branch_a.pk], now=at)
+    response = client.get(reverse("work:dashboard"))
+    assert response.context["snapshot_at"] == at
+    assert response.context["type_as_of"] == [at] and response.context["pattern_as_of"] == [at]
+    html = response.content.decode()
+    assert 'id="dash-as-of"' in html and 'data-source="snapshot"' in html
+    assert 'data-source="live"' not in html
+
+
+def test_yesterdays_snapshot_serves_older_ones_do_not(as_user, manager_a, branch_a, known):
+    client = as_user(manager_a)
+    refresh_snapshots(run=None, branch_ids=[branch_a.pk],
+                      now=timezone.now() - dt.timedelta(days=1))
+    BranchSnapshot.objects.update(by_pattern={"I": 7})
+    ctx = client.get(reverse("work:dashboard")).context
+    assert {r["code"]: r["cells"] for r in ctx["pattern_rows"]}["I"] == [7]
+    BranchSnapshot.objects.update(day=timezone.localdate() - dt.timedelta(days=2))
+    ctx = client.get(reverse("work:dashboard")).context
+    assert {r["code"]: r["cells"] for r in ctx["pattern_rows"]}["I"] == [0]
+    assert ctx["snapshot_at"] is None
+
+
+def test_a_snapshot_without_the_new_figures_falls_back_live(as_user, manager_a, branch_a,
+                                                              known):
+    """Rows written before by_pattern/type_revenue existed keep serving periods only."""
+    BranchSnapshot.objects.create(branch=branch_a, day=timezone.localdate(),
+                                  by_period={"growth": 40})
+    response, sqls = _sql(as_user(manager_a))
+    assert response.context["sources"] == ["snapshot"]
+    assert response.context["type_as_of"] == [None] == response.context["pattern_as_of"]
+    assert _pattern_sql(sqls) and _type_sql(sqls)
+    assert {r["code"]: r["cells"] for r in response.context["pattern_rows"]}["II"] == [1]
+
+
+def test_a_narrower_scope_never_reads_the_branch_snapshot(branch_a, counselor_a, counselor_a2,
+                                                          manager_b, known):
+    """A counselor's caseload is part of the branch: the snapshot's counts would be wrong."""
+    refresh_snapshots(run=None, branch_ids=[branch_a.pk])
+    BranchSnapshot.objects.update(by_pattern={"I": 99}, by_period={"growth": 99})
+    assert dashboard.branch_snapshots(counselor_a, [branch_a.pk]) == {}
+    assert dashboard.branch_snapshots(manager_b, [branch_a.pk]) == {}
+    mine = dashboard.patterns(counselor_a, [branch_a.pk])
+    assert mine["counts"][branch_a.pk]["II"] == 1 and mine["as_of"] == {branch_a.pk: None}
+    assert dashboard.patterns(counselor_a2, [branch_a.pk])["counts"][branch_a.pk]["II"] == 0
+    assert dashboard.period_counts(counselor_a2, [branch_a.pk])["counts"][branch_a.pk] == {}
+    cells = dashboard.type_matrix(counselor_a2, [branch_a.pk])["cells"][branch_a.pk]
+    assert sum(c["n"] for c in cells.values()) == 0
+
+
+def test_snapshot_query_count_does_not_grow_with_branches(as_user, head_office, known):
+    client = as_user(head_office)
+    refresh_snapshots(run=None, branch_ids=list(Branch.objects.values_list("pk", flat=True)))
+    client.get(reverse("work:dashboard"))
+    two = _count(client)
+    for _ in range(4):
+        branch = BranchFactory()
+        for period in ("growth", "at_risk", "termination", "maturity"):
+            scored(branch, period=period)
+    refresh_snapshots(run=None, branch_ids=list(Branch.objects.values_list("pk", flat=True)))
+    assert _count(client) == two <= 16
+
+
+def test_complaint_sla_reads_open_and_recent_only(manager_a, branch_a, known):
+    now = timezone.now()
+    ComplaintFactory(student=known["grow"], status="resolved", sla_due=now - dt.timedelta(days=9),
+                     resolved_at=now - dt.timedelta(days=5), created_at=now - dt.timedelta(days=10))
+    ComplaintFactory(student=known["grow"], status="resolved", sla_due=now - dt.timedelta(days=99),
+                     resolved_at=now - dt.timedelta(days=90),
+                     created_at=now - dt.timedelta(days=100))
+    sla = dashboard.complaint_sla(manager_a, [branch_a.pk], since=now - dt.timedelta(days=30))
+    assert sla[branch_a.pk] == {"open": 1, "overdue": 1, "resolved": 1, "resolved_late": 1}
+
+
+def test_branch_wide_figures_keep_a_narrower_scope(counselor_a, counselor_a2, branch_a, known):
+    """Flows and complaints skip the per-student scope only for whole-branch viewers."""
+    since = timezone.now() - dt.timedelta(days=30)
+    assert dashboard.complaint_sla(counselor_a, [branch_a.pk], since=since)[branch_a.pk][
+        "open"] == 1
+    assert dashboard.complaint_sla(counselor_a2, [branch_a.pk], since=since)[branch_a.pk][
+        "open"] == 0
+    assert sum(dashboard.flows(counselor_a, [branch_a.pk], since=since)[branch_a.pk]
+               .values()) == 2
+    assert dashboard.flows(counselor_a2, [branch_a.pk], since=since)[branch_a.pk] == {}

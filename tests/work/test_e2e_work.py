@@ -3,6 +3,7 @@ manager follows a dashboard figure to its list, front desk is refused the dashbo
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from crm.roles import Role
 from lifecycle.models import Playbook, RetentionTask, Transition
@@ -65,6 +66,24 @@ def test_counselor_works_the_at_risk_list_and_a_task(page, login, shot, world):
     task = RetentionTask.objects.get(pk=world["task"].pk)
     assert task.status == "done" and task.outcome == "家长同意下周面谈"
     assert Interaction.objects.filter(student=world["student"], channel="call").exists()
+    assert page.js_errors == []
+
+
+def test_counselor_snoozes_a_task(page, login, shot, world):
+    login("guwen")
+    page.click("#nav-tasks")
+    row = page.locator(f"#task-{world['task'].pk}")
+    row.locator(".task-snooze summary").click()
+    row.locator(".task-snooze-form input[name=reason]").fill("家长出差，下周再联系")
+    row.locator(".task-snooze-form button[type=submit]").click()
+    page.wait_for_selector(f"#task-{world['task'].pk} .snoozed-note")
+    shot(page, "work-tasks-snoozed")
+    task = RetentionTask.objects.get(pk=world["task"].pk)
+    assert task.status == "open" and task.snooze_reason == "家长出差，下周再联系"
+    assert task.snoozed_until == timezone.localdate() + dt.timedelta(days=1)  # the default
+    page.reload()
+    assert "下周再联系" in page.locator(f"#task-{world['task'].pk}").inner_text()
+    assert page.locator(".overdue-badge").count() == 0
     assert page.js_errors == []
 
 

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lifecycle.models import RetentionTask
 from students.models import Interaction
@@ -122,3 +123,80 @@ def test_front_desk_and_teacher_are_refused(as_user, front_desk_a, teacher_a, mi
         assert as_user(user).get(reverse("work:tasks")).status_code == 403
         assert as_user(user).post(reverse("work:task_skip", args=[task.pk]),
                                   {"reason": "x"}).status_code == 403
+
+
+# --- snooze -----------------------------------------------------------------------------
+
+def _snooze(client, task, *, days=3, reason="Family on holiday", **extra):
+    until = timezone.localdate() + dt.timedelta(days=days)
+    return client.post(reverse("work:task_snooze", args=[task.pk]),
+                       {"until": until.isoformat(), "reason": reason}, **extra)
+
+
+def test_snoozed_task_leaves_todays_list_until_its_day(as_user, counselor_a, mine, playbook):
+    task = make_task(mine, playbook, assignee=counselor_a, due_in=-dt.timedelta(hours=2))
+    client = as_user(counselor_a)
+    assert client.get(reverse("work:tasks")).context["page"].object_list[0].bucket == 0
+    response = _snooze(client, task, days=3)
+    assert response.status_code == 302
+    task.refresh_from_db()
+    until = timezone.localdate() + dt.timedelta(days=3)
+    assert (task.status, task.snoozed_until, task.snooze_reason) == (
+        "open", until, "Family on holiday")
+    listed = client.get(reverse("work:tasks"))
+    row = listed.context["page"].object_list[0]
+    assert row.pk == task.pk and row.bucket == 1
+    html = listed.content.decode()
+    assert "snoozed-note" in html and "Family on holiday" in html
+    assert "overdue-badge" not in html
+
+
+def test_snooze_over_htmx_returns_the_row(as_user, counselor_a, mine, playbook):
+    task = make_task(mine, playbook, assignee=counselor_a)
+    response = _snooze(as_user(counselor_a), task, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="task-{task.pk}"' in html and "snoozed-note" in html
+
+
+@pytest.mark.parametrize(("days", "reason", "error"), [
+    (3, "  ", "Say why the task is put off."),
+    (0, "Holiday", "Choose a day after today."),
+    (-2, "Holiday", "Choose a day after today."),
+    (None, "Holiday", "Choose the day to put it off until."),
+])
+def test_snooze_needs_a_later_day_and_a_reason(as_user, counselor_a, mine, playbook, days,
+                                               reason, error):
+    task = make_task(mine, playbook, assignee=counselor_a)
+    client = as_user(counselor_a)
+    until = "" if days is None else (timezone.localdate() + dt.timedelta(days=days)).isoformat()
+    response = client.post(reverse("work:task_snooze", args=[task.pk]),
+                           {"until": until, "reason": reason}, HTTP_HX_REQUEST="true")
+    assert "task-error" in response.content.decode() and error in response.content.decode()
+    task.refresh_from_db()
+    assert task.snoozed_until is None and task.snooze_reason == ""
+
+
+def test_branch_manager_may_snooze_a_counselors_task(as_user, manager_a, counselor_a, mine,
+                                                     playbook):
+    task = make_task(mine, playbook, assignee=counselor_a)
+    assert _snooze(as_user(manager_a), task, reason="Waiting for exam results").status_code \
+        == 302
+    task.refresh_from_db()
+    assert task.snooze_reason == "Waiting for exam results"
+
+
+def test_only_the_assignee_or_their_manager_may_snooze(as_user, counselor_a, counselor_a2,
+                                                       counselor_b, manager_b, front_desk_a,
+                                                       branch_a, playbook):
+    # the account is in the branch pool (visible to both counselors), the task is a2's
+    pool = StudentFactory(branch=branch_a, counselor=None)
+    task = make_task(pool, playbook, assignee=counselor_a2)
+    for user in (counselor_a, counselor_b, manager_b):
+        assert _snooze(as_user(user), task).status_code == 404
+    assert _snooze(as_user(front_desk_a), task).status_code == 403
+    task.refresh_from_db()
+    assert task.snoozed_until is None
+    assert _snooze(as_user(counselor_a2), task).status_code == 302
+    task.refresh_from_db()
+    assert task.snoozed_until is not None
