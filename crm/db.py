@@ -161,14 +161,15 @@ def upsert(model: type[models.Model], rows: list[dict], *, conflict: list[str],
     table = model._meta.db_table
     stage = qn(f"stage_{table}")
     cols = ", ".join(qn(f.column) for f in fields)
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in rows[0]}
-    names = [f.attname for f in fields]
+    def as_json(value: object) -> str:
+        return _copy_text(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    # Per column: its name, its default (rows may leave it out) and its COPY rendering.
+    spec = [(f.attname, f.get_default(),
+             as_json if isinstance(f, models.JSONField) else _copy_text) for f in fields]
     buf = io.StringIO()
-    for r in rows:
-        buf.write("\t".join(_copy_text(json.dumps(v, separators=(",", ":"), ensure_ascii=False)
-                                       if isinstance(v, dict | list) else v)
-                             for v in (r[n] if n in r else defaults[n] for n in names)))
-        buf.write("\n")
+    buf.writelines("\t".join([render(r.get(name, default)) for name, default, render in spec])
+                   + "\n" for r in rows)
     buf.seek(0)
     action = ("DO NOTHING" if not update else "DO UPDATE SET " + ", ".join(
         f"{qn(c)} = EXCLUDED.{qn(c)}" for c in update))

@@ -163,7 +163,12 @@ class LedgerEntry(models.Model):
                                     violation_error_message=_("This contract's hours have "
                                                               "already expired.")),
         ]
-        indexes = [models.Index(fields=["contract", "kind"])]
+        indexes = [
+            models.Index(fields=["contract", "kind"]),
+            # PostgreSQL: balances and consumption per contract from the index alone.
+            models.Index(fields=["contract"], include=["kind", "hours", "occurred_at"],
+                         name="ledger_contract_cover"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract} {self.get_kind_display()} {self.hours}"
@@ -193,6 +198,9 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-paid_at"]
+        # PostgreSQL: paid totals per contract from the index alone.
+        indexes = [models.Index(fields=["contract"], include=["amount", "paid_at"],
+                                name="payment_contract_cover")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive",
                                    violation_error_message=_("A payment must be positive.")),
