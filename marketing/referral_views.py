@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.permissions import scope_students
 from students.models import Student
@@ -22,23 +23,15 @@ from students.models import Student
 from . import selectors, services
 from .forms import ReferralForm, RewardStatusForm
 from .models import Referral, RewardPolicy
-from .views import _errors, staff_required
+from .views import _errors, role_required
 
 LOOKUP_LIMIT = 10
 # Fields picked by searching (a select of 100,000 students would not do).
 LOOKUP_FIELDS = ("referred", "referrer_student", "referrer_parent")
 
 
-def _recorder(view: Any) -> Any:
-    @staff_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.can_record_referrals(request.user):
-            raise PermissionDenied(_("Your role may not record referrals."))
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+_recorder = role_required(selectors.can_record_referrals,
+                          gettext_lazy("Your role may not record referrals."))
 
 
 def _pools(user: Any) -> dict[str, QuerySet]:

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm import permissions
@@ -51,16 +52,23 @@ def staff_required(view: Any) -> Any:
     return wrapped
 
 
-def managers_only(view: Any) -> Any:
-    @staff_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.can_see_analytics(request.user):
-            raise PermissionDenied(_("This page is for managers and head office."))
-        return view(request, *args, **kwargs)
+def role_required(allowed: Any, message: Any) -> Any:
+    """A staff view that also needs `allowed(user)`; otherwise 403 with `message`."""
+    def decorate(view: Any) -> Any:
+        @staff_required
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not allowed(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return wrapped
+    return decorate
+
+
+managers_only = role_required(selectors.can_see_analytics,
+                              gettext_lazy("This page is for managers and head office."))
 
 
 def _errors(form: Any, exc: ValidationError) -> None:
