@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 BATCH_SIZE = 5000
 
@@ -139,7 +139,7 @@ def upsert(model: type[models.Model], rows: list[dict], *, conflict: list[str],
     PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT
     (parsing a thousand-row VALUES list costs several times the write itself). Other
     backends: bulk_create's own upsert. `update` empty means DO NOTHING. Dict and list
-    values are JSON. Call inside a transaction.
+    values are JSON.
     """
     if not rows:
         return
@@ -173,7 +173,8 @@ def upsert(model: type[models.Model], rows: list[dict], *, conflict: list[str],
     buf.seek(0)
     action = ("DO NOTHING" if not update else "DO UPDATE SET " + ", ".join(
         f"{qn(c)} = EXCLUDED.{qn(c)}" for c in update))
-    with connection.cursor() as cursor:
+    # atomic: ON COMMIT DROP needs a transaction (a savepoint when already in one).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
                        f"SELECT {cols} FROM {qn(table)} WITH NO DATA")
         cursor.cursor.copy_expert(f"COPY {stage} ({cols}) FROM STDIN", buf)

@@ -1,0 +1,54 @@
+"""crm.db bulk helpers: the COPY upsert and the converter-free reader give what the ORM
+would, on either database, inside or outside a transaction."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from crm.db import fetch_dicts, upsert
+from lifecycle.models import RiskState
+from students.models import Attendance
+from tests.factories import StudentFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upsert_inserts_updates_and_keeps_json_outside_a_transaction(branch_a):
+    a, b = StudentFactory(branch=branch_a), StudentFactory(branch=branch_a)
+    at = timezone.now().replace(microsecond=0)
+    text = 'back\\slash "quote"\ttab\nline 中文'
+    upsert(RiskState, [{"student_id": a.pk, "score": 10, "factors": [{"code": text}],
+                        "clear_since": None, "changed_at": at}],
+           conflict=["student_id"], update=["score", "factors", "changed_at"])
+    upsert(RiskState, [{"student_id": a.pk, "score": 70, "factors": [], "clear_since": at,
+                        "changed_at": at},
+                       {"student_id": b.pk, "score": 5, "factors": {"k": [1, None]},
+                        "clear_since": None, "changed_at": at}],
+           conflict=["student_id"], update=["score", "factors"])
+    first, second = (RiskState.objects.get(student=s) for s in (a, b))
+    # Updated only the columns named; clear_since stays as first written.
+    assert (first.score, first.factors, first.clear_since) == (70, [], None)
+    assert (second.score, second.factors, second.changed_at) == (5, {"k": [1, None]}, at)
+    upsert(RiskState, [{"student_id": b.pk, "score": 99, "factors": [{"code": text}],
+                        "clear_since": None, "changed_at": at}],
+           conflict=["student_id"], update=[])  # DO NOTHING
+    assert RiskState.objects.get(student=b).score == 5
+    upsert(RiskState, [{"student_id": StudentFactory(branch=branch_a).pk, "score": 1,
+                        "factors": [{"code": text}], "clear_since": None,
+                        "changed_at": at}], conflict=["student_id"], update=[])
+    assert RiskState.objects.filter(factors__0__code=text).count() == 1
+
+
+@pytest.mark.django_db
+def test_fetch_dicts_equals_the_orm(branch_a):
+    from tests.lifecycle.conftest import attend
+
+    student = StudentFactory(branch=branch_a)
+    today = timezone.localdate()
+    attend(student, [(3, "attended"), (2, "absent"), (1, "attended")])
+    qs = (Attendance.objects.filter(student=student).values("student_id")
+          .annotate(n=Count("pk"), last=Max("date")))
+    assert fetch_dicts(qs) == list(qs) == [{"student_id": student.pk, "n": 3,
+                                            "last": today - dt.timedelta(days=1)}]
