@@ -79,9 +79,14 @@ def _survey_avg(row: dict) -> float:
 
 
 def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
-                  now: dt.datetime, branch_avg: dict[int, float] | None = None
+                  now: dt.datetime, branch_avg: dict[int, float] | None = None,
+                  clear_since: dict[int, dt.datetime | None] | None = None
                   ) -> dict[int, Account]:
-    """Facts of the given students (one chunk: a compact id range), ~12 grouped queries."""
+    """Facts of the given students (one chunk: a compact id range), ~12 grouped queries.
+
+    `clear_since`: since when each account's risk is clear, when the caller already
+    holds the risk states (the nightly chunk does); read here otherwise.
+    """
     ids = sorted(set(ids))
     if not ids:
         return {}
@@ -164,7 +169,8 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             **rng, exam_date__gte=today - dt.timedelta(days=365)).order_by(
             "exam_date", "id").values_list("student_id", "score", "full_marks"):
         exams[sid].append(float(score) * 100.0 / float(full))
-    states = dict(RiskState.objects.filter(**rng).values_list("student_id", "clear_since"))
+    states = (clear_since if clear_since is not None else dict(
+        RiskState.objects.filter(**rng).values_list("student_id", "clear_since")))
     referrals = referral_figures(wanted)
 
     by_student: dict[int, list[dict]] = defaultdict(list)

@@ -265,9 +265,11 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
         ids = [i for i in ids if i not in finished]
     if not ids:
         return
-    accounts = load_accounts(ids, policies=ctx.policies, now=now, branch_avg=ctx.branch_avg)
+    wanted = set(ids)
     states = {s.student_id: s for s in RiskState.objects.filter(
-        student_id__gte=ids[0], student_id__lte=ids[-1]) if s.student_id in accounts}
+        student_id__gte=ids[0], student_id__lte=ids[-1]) if s.student_id in wanted}
+    accounts = load_accounts(ids, policies=ctx.policies, now=now, branch_avg=ctx.branch_avg,
+                             clear_since=_clear_since_of(states))
     changed_states: dict[int, RiskState] = {}
     pending = dict(accounts)
     for _step in range(MAX_STEPS):
@@ -297,7 +299,7 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
             break
         # History changed: re-read the moved accounts only, set-based again.
         pending = load_accounts(moved, policies=ctx.policies, now=now,
-                                branch_avg=ctx.branch_avg)
+                                branch_avg=ctx.branch_avg, clear_since=_clear_since_of(states))
         accounts.update(pending)
     if changed_states:
         RiskState.objects.bulk_create(
@@ -307,6 +309,10 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
     _open_tasks(accounts, scores, ctx=ctx, run=run)
     ScanRun.objects.filter(pk=run.pk).update(scanned=F("scanned") + len(ids),
                                              chunks_done=F("chunks_done") + 1)
+
+
+def _clear_since_of(states: dict[int, RiskState]) -> dict[int, dt.datetime | None]:
+    return {sid: state.clear_since for sid, state in states.items()}
 
 
 def _clear_since(state: RiskState | None) -> dt.datetime | None:
