@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -255,10 +257,31 @@ def timeline(student: Student) -> QuerySet:
             .select_related("actor").order_by("-at", "-id"))
 
 
+def _pattern_case(reached: Any) -> Case:
+    """The classification of periods.pattern_of in SQL; `reached(period)` says whether the
+    latest relationship visited the period (shared by the per-row and grouped readers)."""
+    maturity = (Q(period=Period.MATURITY) | Q(period=Period.AT_RISK,
+                                               previous_period=Period.MATURITY)
+                | reached(Period.MATURITY))
+    growth = maturity | Q(period=Period.GROWTH) | Q(previous_period=Period.GROWTH,
+                                                     period=Period.AT_RISK) | reached(
+        Period.GROWTH)
+    ended = Q(period__in=list(ENDED_PERIODS))
+    return Case(
+        When(ended & maturity, then=Value(Pattern.EARLY_EXIT.value)),
+        When(ended & growth, then=Value(Pattern.MID_WAY.value)),
+        When(ended, then=Value(Pattern.EARLY_ABORT.value)),
+        When(maturity, then=Value(Pattern.LONG_TERM.value)),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
 def with_pattern(qs: QuerySet) -> QuerySet:
     """Annotate `pattern` (I-IV or None), the SQL twin of periods.pattern_of.
 
-    Only the latest relationship counts: rows after the last win-back.
+    Only the latest relationship counts: rows after the last win-back. Correlated
+    subqueries: right for a page of rows, slow for whole branches (`patterns_by_branch`).
     """
     last_win_back = (Transition.objects.filter(student=OuterRef("pk"), win_back=True)
                      .order_by("-id").values("id")[:1])
@@ -269,21 +292,30 @@ def with_pattern(qs: QuerySet) -> QuerySet:
             Q(to_period=period) | Q(from_period=period),
             student=OuterRef("pk"), id__gte=OuterRef("last_win_back_id")))
 
-    maturity = (Q(period=Period.MATURITY) | Q(period=Period.AT_RISK,
-                                               previous_period=Period.MATURITY)
-                | reached(Period.MATURITY))
-    growth = maturity | Q(period=Period.GROWTH) | Q(previous_period=Period.GROWTH,
-                                                     period=Period.AT_RISK) | reached(
-        Period.GROWTH)
-    ended = Q(period__in=list(ENDED_PERIODS))
-    return qs.annotate(pattern=Case(
-        When(ended & maturity, then=Value(Pattern.EARLY_EXIT.value)),
-        When(ended & growth, then=Value(Pattern.MID_WAY.value)),
-        When(ended, then=Value(Pattern.EARLY_ABORT.value)),
-        When(maturity, then=Value(Pattern.LONG_TERM.value)),
-        default=Value(None),
-        output_field=CharField(),
-    ))
+    return qs.annotate(pattern=_pattern_case(reached))
+
+
+def with_pattern_grouped(qs: QuerySet) -> QuerySet:
+    """`with_pattern` as one join and GROUP BY per student, for whole branches.
+
+    A transition of the latest relationship touched a period exactly when the newest
+    transition touching it is not older than the last win-back, so three MAX aggregates
+    replace five correlated subqueries per account (seconds at 100,000 accounts).
+    """
+    def touched(period: str) -> Q:
+        return Q(transitions__to_period=period) | Q(transitions__from_period=period)
+
+    qs = qs.annotate(
+        last_win_back_id=Coalesce(Max("transitions__id", filter=Q(transitions__win_back=True)),
+                                  Value(0)),
+        last_maturity_id=Max("transitions__id", filter=touched(Period.MATURITY)),
+        last_growth_id=Max("transitions__id", filter=touched(Period.GROWTH)))
+    columns = {Period.MATURITY: "last_maturity_id", Period.GROWTH: "last_growth_id"}
+
+    def reached(period: str) -> Q:
+        return Q(**{f"{columns[period]}__gte": F("last_win_back_id")})
+
+    return qs.annotate(pattern=_pattern_case(reached))
 
 
 def pattern_of_student(student: Student) -> str | None:
@@ -295,14 +327,23 @@ def pattern_of_student(student: Student) -> str | None:
 def patterns_by_branch(qs: QuerySet, branch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """Accounts per pattern and branch, {branch_id: {"I": n, ..., "IV": n, "": open}}.
 
-    One grouped query over `with_pattern`; the dashboard runs it live and the nightly
+    One grouped query (`with_pattern_grouped`); the dashboard runs it live and the nightly
     job stores it in BranchSnapshot.by_pattern, so both readers share the rule.
     """
     out = {bid: {p.value: 0 for p in Pattern} | {"": 0} for bid in branch_ids}
-    rows = (with_pattern(qs.filter(branch_id__in=list(out)).order_by())
-            .values("branch_id", "pattern").annotate(n=Count("pk", distinct=True)))
-    for row in rows:
-        out[row["branch_id"]][row["pattern"] or ""] += row["n"]
+    per_student = (with_pattern_grouped(qs.filter(branch_id__in=list(out)).order_by())
+                   .values("branch_id", "pattern"))
+    try:
+        sql, params = per_student.query.sql_with_params()
+    except EmptyResultSet:  # no branches, or a queryset that is .none()
+        return out
+    # Count the per-student rows in the database too (Django cannot group by a
+    # column computed from aggregates): only a dozen rows come back.
+    with connections[per_student.db].cursor() as cursor:
+        cursor.execute(f"SELECT branch_id, pattern, COUNT(*) FROM ({sql}) AS per_student "
+                       "GROUP BY branch_id, pattern", params)
+        for branch_id, pattern, n in cursor.fetchall():
+            out[branch_id][pattern or ""] += n
     return out
 
 
@@ -332,6 +373,11 @@ def type_revenue_by_branch(qs: QuerySet, branch_ids: Iterable[int]
         cell = out[row["branch_id"]][f"{row['segment']}.{PHASE_OF[row['student__period']]}"]
         cell["n"] += row["n"]
         cell["revenue"] += row["revenue"] or Decimal("0")
+    cents = Decimal("0.01")  # SQLite's SUM drops the scale PostgreSQL keeps: same text
+    for cells in out.values():
+        for cell in cells.values():
+            if cell["revenue"]:
+                cell["revenue"] = cell["revenue"].quantize(cents)
     return out
 
 

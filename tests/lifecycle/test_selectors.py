@@ -5,7 +5,13 @@ import pytest
 
 from lifecycle.models import Transition
 from lifecycle.periods import Pattern, Period, pattern_of
-from lifecycle.selectors import pattern_counts, pattern_of_student, with_pattern
+from lifecycle.selectors import (
+    pattern_counts,
+    pattern_of_student,
+    patterns_by_branch,
+    with_pattern,
+    with_pattern_grouped,
+)
 from students.models import Student
 from tests.factories import StudentFactory
 
@@ -25,12 +31,17 @@ PATHS = {
     "won_back": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.TERMINATION, P.SOCIALIZATION],
     "won_back_then_lost": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.TERMINATION,
                            P.SOCIALIZATION, P.TERMINATION],
+    "won_back_to_maturity": [P.SOCIALIZATION, P.TERMINATION, P.SOCIALIZATION, P.GROWTH,
+                             P.MATURITY],
+    "won_back_mid_way": [P.SOCIALIZATION, P.GROWTH, P.MATURITY, P.TERMINATION,
+                         P.SOCIALIZATION, P.GROWTH, P.TERMINATION],
 }
 EXPECTED = {
     "abort": Pattern.EARLY_ABORT, "mid_way": Pattern.MID_WAY,
     "early_exit": Pattern.EARLY_EXIT, "long_term": Pattern.LONG_TERM,
     "long_term_at_risk": Pattern.LONG_TERM, "open": None, "prospect": None,
     "won_back": None, "won_back_then_lost": Pattern.EARLY_ABORT,
+    "won_back_to_maturity": Pattern.LONG_TERM, "won_back_mid_way": Pattern.MID_WAY,
 }
 
 
@@ -51,6 +62,29 @@ def test_the_sql_pattern_matches_the_pure_function_for_every_history(book):
         assert annotated[student.pk] == EXPECTED[name], name
 
 
+def test_the_grouped_pattern_matches_the_per_row_one_for_every_history(book):
+    grouped = dict(with_pattern_grouped(Student.objects.all()).values_list("pk", "pattern"))
+    for name, student in book.items():
+        assert grouped[student.pk] == EXPECTED[name], name
+
+
+def test_patterns_by_branch_counts_each_branch_from_the_grouped_rule(book):
+    other = StudentFactory(period=P.MATURITY)  # no history: IV by its period alone
+    expected: dict[int, dict[str, int]] = {}
+    for name, student in [*book.items(), ("other", other)]:
+        cell = expected.setdefault(student.branch_id,
+                                   dict.fromkeys(["I", "II", "III", "IV", ""], 0))
+        cell[EXPECTED.get(name, Pattern.LONG_TERM) or ""] += 1
+    counts = patterns_by_branch(Student.objects.all(), list(expected))
+    assert counts == expected
+    # Branches not asked for are not counted; asked-for empty branches are all zeros.
+    only = patterns_by_branch(Student.objects.all(), [other.branch_id])
+    assert only == {other.branch_id: {"I": 0, "II": 0, "III": 0, "IV": 1, "": 0}}
+    assert patterns_by_branch(Student.objects.all(), []) == {}
+    assert patterns_by_branch(Student.objects.none(), [other.branch_id]) == {
+        other.branch_id: {"I": 0, "II": 0, "III": 0, "IV": 0, "": 0}}
+
+
 def test_one_accounts_pattern_can_be_read_alone(book):
     assert pattern_of_student(book["early_exit"]) == Pattern.EARLY_EXIT
     assert pattern_of_student(book["open"]) is None
@@ -63,7 +97,7 @@ def test_an_account_created_in_maturity_without_history_is_long_term():
 
 def test_pattern_counts_give_accounts_per_pattern(book):
     counts = pattern_counts(Student.objects.all())
-    assert counts == {"I": 2, "II": 1, "III": 1, "IV": 2, "": 3}
+    assert counts == {"I": 2, "II": 2, "III": 1, "IV": 3, "": 3}
 
 
 def test_pattern_counts_respect_the_queryset(book):
