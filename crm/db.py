@@ -7,7 +7,10 @@ use COPY on PostgreSQL, multi-row INSERT elsewhere.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 
+import orjson
 from django.db import connection, models, transaction
 
 BATCH_SIZE = 5000
@@ -84,19 +87,40 @@ def raw_insert(model: type[models.Model], columns: list[str], rows: list[tuple],
     return ids
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_escape(text: str) -> str:
+    if _COPY_SPECIAL.search(text) is None:  # the usual case: nothing to escape
+        return text
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
 def _copy_text(value: object) -> str:
+    """One value in COPY's text format (None is \\N, booleans t/f, strings escaped)."""
+    kind = type(value)
+    if kind is int or kind is float or kind is Decimal:  # type(): True is not an int here
+        return str(value)
     if value is None:
         return "\\N"
+    if kind is str:
+        return _copy_escape(value)
     if value is True:
         return "t"
     if value is False:
         return "f"
     if isinstance(value, str):
-        return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
+        return _copy_escape(value)
     if isinstance(value, dt.date | dt.time):  # datetimes keep their offset
         return value.isoformat()
     return str(value)
+
+
+def _copy_json(value: object) -> str:
+    """A JSON column's value for COPY: compact, UTF-8, like json.dumps(separators=(",", ":"),
+    ensure_ascii=False), at a fraction of the cost (orjson)."""
+    return _copy_escape(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode())
 
 
 def _pg_copy(meta: models.options.Options, cols: list[str], rows: list[tuple], extra: tuple,
@@ -155,18 +179,14 @@ def upsert(model: type[models.Model], rows: list[dict], *, conflict: list[str],
             model.objects.bulk_create(objs, ignore_conflicts=True)
         return
     import io
-    import json
 
     qn = connection.ops.quote_name
     table = model._meta.db_table
     stage = qn(f"stage_{table}")
     cols = ", ".join(qn(f.column) for f in fields)
-    def as_json(value: object) -> str:
-        return _copy_text(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
-
     # Per column: its name, its default (rows may leave it out) and its COPY rendering.
     spec = [(f.attname, f.get_default(),
-             as_json if isinstance(f, models.JSONField) else _copy_text) for f in fields]
+             _copy_json if isinstance(f, models.JSONField) else _copy_text) for f in fields]
     buf = io.StringIO()
     buf.writelines("\t".join([render(r.get(name, default)) for name, default, render in spec])
                    + "\n" for r in rows)
@@ -183,13 +203,14 @@ def upsert(model: type[models.Model], rows: list[dict], *, conflict: list[str],
         cursor.execute(f"DROP TABLE {stage}")
 
 
-def fetch_dicts(qs: models.QuerySet) -> list[dict]:
+def fetch_dicts(qs: models.QuerySet, *, json: tuple[str, ...] = ()) -> list[dict]:
     """The rows of a `.values(...)` queryset as dicts, without per-row converters.
 
     Why: for a nightly read of a few million aggregate rows, Django's per-value
     converters cost more than the query. PostgreSQL's driver already returns ints,
     Decimals, dates and aware datetimes; other backends (SQLite stores dates as text)
-    take the ORM's own iteration.
+    take the ORM's own iteration. `json`: the JSON columns among them, decoded here
+    (orjson), since Django leaves PostgreSQL's jsonb text to its converter.
     """
     if connection.vendor != "postgresql":
         return list(qs)
@@ -199,7 +220,13 @@ def fetch_dicts(qs: models.QuerySet) -> list[dict]:
     names = (list(query.selected) if query.selected else
              [*query.extra_select, *query.values_select, *query.annotation_select])
     chunks = query.get_compiler(qs.db).execute_sql(MULTI, chunked_fetch=False)
-    return [dict(zip(names, row, strict=True)) for chunk in chunks for row in chunk]
+    rows = [dict(zip(names, row, strict=True)) for chunk in chunks for row in chunk]
+    loads = orjson.loads
+    for name in json:
+        for row in rows:
+            if row[name] is not None:
+                row[name] = loads(row[name])
+    return rows
 
 
 # --------------------------------------------------------------------------- wiping

@@ -66,6 +66,9 @@ class Account:
     value: ValueFigures
     last_present_on: dt.date | None = None
     figures: dict[str, Any] = field(default_factory=dict)
+    # The nightly job's memo of the risk score (None also for non-maintenance accounts).
+    risk: Any = None
+    risk_known: bool = False
 
 
 def _f(x: Decimal | float | int | None) -> float:

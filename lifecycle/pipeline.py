@@ -23,6 +23,7 @@ queries and without losing work when a worker dies.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import time
@@ -35,7 +36,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
-from crm.db import upsert
+from crm.db import fetch_dicts, upsert
 from crm.models import Branch
 from parents.models import Guardianship
 from students.models import Student
@@ -266,11 +267,13 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
     if not ids:
         return
     wanted = set(ids)
-    states = {s.student_id: s for s in RiskState.objects.filter(
-        student_id__gte=ids[0], student_id__lte=ids[-1]) if s.student_id in wanted}
+    states = {r["student_id"]: _State(**r) for r in fetch_dicts(
+        RiskState.objects.filter(student_id__gte=ids[0], student_id__lte=ids[-1]).values(
+            "student_id", "score", "factors", "clear_since", "changed_at"), json=("factors",))
+        if r["student_id"] in wanted}
     accounts = load_accounts(ids, policies=ctx.policies, now=now, branch_avg=ctx.branch_avg,
                              clear_since=_clear_since_of(states))
-    changed_states: dict[int, RiskState] = {}
+    changed_states: dict[int, _State] = {}
     pending = dict(accounts)
     for _step in range(MAX_STEPS):
         _refresh_risk_states(pending.values(), states, changed_states, ctx)
@@ -279,7 +282,7 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
             clear_since = _clear_since(states.get(acc.id))
             facts = (acc.facts if clear_since == acc.facts.risk_clear_since
                      else replace(acc.facts, risk_clear_since=clear_since))
-            decision = decide(facts, ctx.policy(acc), now)
+            decision = decide(facts, ctx.policy(acc), now, risk=_risk_of(acc, ctx))
             if decision is None:
                 continue
             try:
@@ -301,32 +304,50 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
         pending = load_accounts(moved, policies=ctx.policies, now=now,
                                 branch_avg=ctx.branch_avg, clear_since=_clear_since_of(states))
         accounts.update(pending)
-    if changed_states:
-        RiskState.objects.bulk_create(
-            list(changed_states.values()), update_conflicts=True, unique_fields=["student"],
-            update_fields=["score", "factors", "clear_since", "changed_at"])
+    upsert(RiskState, [s.row() for s in changed_states.values()], conflict=["student_id"],
+           update=["score", "factors", "clear_since", "changed_at"])
     scores = _write_scores(accounts, ctx=ctx, run=run)
     _open_tasks(accounts, scores, ctx=ctx, run=run)
     ScanRun.objects.filter(pk=run.pk).update(scanned=F("scanned") + len(ids),
                                              chunks_done=F("chunks_done") + 1)
 
 
-def _clear_since_of(states: dict[int, RiskState]) -> dict[int, dt.datetime | None]:
+@dataclass(slots=True)
+class _State:
+    """An account's RiskState row as a chunk reads and writes it (plain rows: model
+    instances for tens of thousands of accounts a night cost more than their SQL)."""
+
+    student_id: int
+    score: int
+    factors: list
+    clear_since: dt.datetime | None
+    changed_at: dt.datetime
+
+    def row(self) -> dict[str, Any]:
+        return {"student_id": self.student_id, "score": self.score, "factors": self.factors,
+                "clear_since": self.clear_since, "changed_at": self.changed_at}
+
+
+def _clear_since_of(states: dict[int, _State]) -> dict[int, dt.datetime | None]:
     return {sid: state.clear_since for sid, state in states.items()}
 
 
-def _clear_since(state: RiskState | None) -> dt.datetime | None:
+def _clear_since(state: _State | None) -> dt.datetime | None:
     return state.clear_since if state is not None else None
 
 
 def _risk_of(acc: Account, ctx: RunContext) -> RiskResult | None:
-    if acc.period not in MAINTENANCE_PERIODS:
-        return None
-    return risk_score(acc.facts.figures, ctx.risk_policy(acc))
+    """Scored once per loaded account: the states, the rules and the stored score share it
+    (a moved account is loaded afresh, so its new period gets its own score)."""
+    if not acc.risk_known:
+        acc.risk = (risk_score(acc.facts.figures, ctx.risk_policy(acc))
+                    if acc.period in MAINTENANCE_PERIODS else None)
+        acc.risk_known = True
+    return acc.risk
 
 
-def _refresh_risk_states(accounts: Any, states: dict[int, RiskState],
-                         changed: dict[int, RiskState], ctx: RunContext) -> None:
+def _refresh_risk_states(accounts: Any, states: dict[int, _State],
+                         changed: dict[int, _State], ctx: RunContext) -> None:
     """Keep each maintenance account's latest risk and since when it is clear (in memory)."""
     now = ctx.now
     for acc in accounts:
@@ -339,8 +360,8 @@ def _refresh_risk_states(accounts: Any, states: dict[int, RiskState],
         above = result.is_at_risk(policy)
         state = states.get(acc.id)
         if state is None:
-            state = RiskState(student_id=acc.id, score=result.score, factors=factors,
-                              clear_since=None if above else now, changed_at=now)
+            state = _State(student_id=acc.id, score=result.score, factors=factors,
+                           clear_since=None if above else now, changed_at=now)
             states[acc.id] = changed[acc.id] = state
             continue
         clear_since = None if above else (state.clear_since or now)
@@ -351,15 +372,22 @@ def _refresh_risk_states(accounts: Any, states: dict[int, RiskState],
             changed[acc.id] = state
 
 
+@functools.lru_cache(maxsize=4)
+def _trail_marks(today: dt.date) -> tuple[str, str, str]:
+    """Today, a week ago and the trail's horizon as ISO text (the trail's keys)."""
+    return (today.isoformat(), (today - dt.timedelta(days=7)).isoformat(),
+            (today - dt.timedelta(days=TRAIL_DAYS)).isoformat())
+
+
 def _trail(previous: list | None, today: dt.date, score: int | None
            ) -> tuple[list, int | None]:
     """Recent daily risk scores and the score a week ago (latest at or before 7 days)."""
-    trail = [[d, s] for d, s in (previous or []) if d != today.isoformat()]
+    day, week, cut = _trail_marks(today)
+    trail = [[d, s] for d, s in (previous or []) if d != day]
     if score is not None:
-        trail.append([today.isoformat(), score])
-    week = (today - dt.timedelta(days=7)).isoformat()
+        trail.append([day, score])
     older = [e for e in trail if e[0] <= week]
-    recent = [e for e in trail if e[0] > (today - dt.timedelta(days=TRAIL_DAYS)).isoformat()]
+    recent = [e for e in trail if e[0] > cut]
     baseline = older[-1] if older else (recent[0] if len(recent) > 1 else None)
     keep = ([older[-1]] if older else []) + recent
     return keep, (baseline[1] if baseline else None)
@@ -371,11 +399,11 @@ def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
     row where the scores changed since the last run (or were never stored)."""
     now = ctx.now
     today = timezone.localdate(now)
-    previous = {r[0]: r[1:] for r in AccountScore.objects.filter(
-        student_id__gte=min(accounts, default=0), student_id__lte=max(accounts, default=0)
-    ).values_list(
-        "student_id", "risk_trail", "period", "current_value", "potential_value", "segment",
-        "risk")}
+    keys = ("risk_trail", "period", "current_value", "potential_value", "segment", "risk")
+    previous = {r["student_id"]: tuple(r[k] for k in keys) for r in fetch_dicts(
+        AccountScore.objects.filter(student_id__gte=min(accounts, default=0),
+                                    student_id__lte=max(accounts, default=0))
+        .values("student_id", *keys), json=("risk_trail",))}
     history: list[dict[str, Any]] = []
     latest: list[dict[str, Any]] = []
     out: dict[int, tuple[ValueResult, RiskResult | None]] = {}

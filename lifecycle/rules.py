@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from .periods import MAINTENANCE_PERIODS, Period, is_allowed
-from .risk import RiskFigures, risk_score
+from .risk import RiskFigures, RiskResult, risk_score
 
 if TYPE_CHECKING:
     from .models import PolicyValues
@@ -51,14 +51,20 @@ class Decision:
     win_back: bool = False
 
 
-def decide(facts: AccountFacts, policy: PolicyValues, now: dt.datetime) -> Decision | None:
-    """The move the rules call for now, or None. Order: ending first, then risk, then growth."""
+def decide(facts: AccountFacts, policy: PolicyValues, now: dt.datetime, *,
+           risk: RiskResult | None = None) -> Decision | None:
+    """The move the rules call for now, or None. Order: ending first, then risk, then growth.
+
+    `risk`: the account's score under `policy.risk` when the caller already has it (the
+    nightly job scores each account once); computed here otherwise.
+    """
     p = facts.period
     decision: Decision | None = None
     if p == Period.PROSPECTING:
         decision = _first_purchase(facts)
     elif p in MAINTENANCE_PERIODS:
-        decision = _ending(facts) or _risk(facts, policy, now) or _progress(facts, policy)
+        decision = (_ending(facts) or _risk(facts, policy, now, risk)
+                    or _progress(facts, policy))
     elif p == Period.TERMINATION:
         decision = _win_back(facts) or _lapse(facts, policy, now)
     elif p == Period.LAPSED:
@@ -94,8 +100,10 @@ def _ending(f: AccountFacts) -> Decision | None:
     return None
 
 
-def _risk(f: AccountFacts, policy: PolicyValues, now: dt.datetime) -> Decision | None:
-    result = risk_score(f.figures, policy.risk)
+def _risk(f: AccountFacts, policy: PolicyValues, now: dt.datetime,
+          result: RiskResult | None = None) -> Decision | None:
+    if result is None:
+        result = risk_score(f.figures, policy.risk)
     if f.period != Period.AT_RISK:
         if not result.is_at_risk(policy.risk):
             return None

@@ -52,3 +52,33 @@ def test_fetch_dicts_equals_the_orm(branch_a):
           .annotate(n=Count("pk"), last=Max("date")))
     assert fetch_dicts(qs) == list(qs) == [{"student_id": student.pk, "n": 3,
                                             "last": today - dt.timedelta(days=1)}]
+
+
+@pytest.mark.django_db
+def test_fetch_dicts_decodes_the_json_columns_it_is_told_of(branch_a):
+    student = StudentFactory(branch=branch_a)
+    factors = [{"code": "contact", "value": None, "points": 10},
+               {"code": "attendance_drop", "value": [0.9, 0.5], "points": 15}]
+    RiskState.objects.create(student=student, score=25, factors=factors,
+                             changed_at=timezone.now())
+    qs = RiskState.objects.filter(student=student).values("student_id", "score", "factors")
+    assert fetch_dicts(qs, json=("factors",)) == list(qs) == [
+        {"student_id": student.pk, "score": 25, "factors": factors}]
+
+
+@pytest.mark.parametrize("value", [
+    {"a": 1, "b": [1.5, None, True, False], "中文": "值"},
+    ["back\\slash", "tab\there", "new\nline", "cr\r", "quote\"", "\x01 control", "\u2028"],
+    {"nested": {"deep": [{"x": 0.1 + 0.2}]}, "empty": {}, "list": []},
+    [],
+    0.3333333333333333,
+])
+def test_copy_json_is_compact_json_escaped_for_copy(value):
+    """The COPY rendering of a JSON column is what json.dumps gives, COPY-escaped."""
+    import json
+
+    from crm.db import _copy_escape, _copy_json
+
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    assert _copy_json(value) == _copy_escape(expected)
+    assert json.loads(_copy_json(value).replace("\\\\", "\\")) == value

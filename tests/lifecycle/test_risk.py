@@ -97,3 +97,23 @@ def test_evidence_carries_score_threshold_and_factors():
     assert evidence["score"] == 30
     assert evidence["threshold"] == POLICY.threshold
     assert [f["code"] for f in evidence["factors"]] == ["absences"]
+
+
+def test_decide_takes_the_callers_risk_score_instead_of_scoring_again():
+    """The nightly job scores each account once and hands the result to the rules."""
+    import datetime as dt
+
+    from lifecycle.models import PolicyValues
+    from lifecycle.periods import Period
+    from lifecycle.risk import RiskResult
+    from lifecycle.rules import AccountFacts, decide
+
+    now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    quiet = AccountFacts(period=Period.GROWTH, live_contracts=1, contracts=1,
+                         figures=RiskFigures(days_since_interaction=1))
+    policy = PolicyValues()
+    assert decide(quiet, policy, now) is None  # scored here: nothing fires
+    given = RiskResult(score=90, factors=[Factor("absences", 5, 90)])
+    decision = decide(quiet, policy, now, risk=given)
+    assert decision is not None and decision.to_period == Period.AT_RISK
+    assert decision.evidence["score"] == 90
