@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, ExpressionWrapper, FloatField, Max, Q, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from crm.db import fetch_dicts
@@ -75,6 +76,11 @@ def _f(x: Decimal | float | int | None) -> float:
     return float(x) if x is not None else 0.0
 
 
+def _float(expression: Any) -> Cast:
+    """A numeric column or aggregate as float8, so the driver builds floats, not Decimals."""
+    return Cast(expression, FloatField())
+
+
 def _survey_avg(row: dict) -> float:
     values = [row["overall"]] + [row[k] for k in ("teaching", "service", "environment")
                                  if row[k] is not None]
@@ -102,8 +108,8 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
         "pk", "branch_id", "counselor_id", "period", "previous_period", "period_since",
         "decision_style"))
     # The windows are policy per branch: one conditional aggregate per distinct date.
-    branch_policy = {s["branch_id"]: policies.get(s["branch_id"], PolicyValues())
-                     for s in students}
+    fallback = PolicyValues()
+    branch_policy = {b: policies.get(b, fallback) for b in {s["branch_id"] for s in students}}
     growth_since = {b: today - dt.timedelta(weeks=p.growth_after_weeks)
                     for b, p in branch_policy.items()}
     risk_since = {b: today - dt.timedelta(weeks=p.risk_window_weeks)
@@ -119,23 +125,27 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
 
     terminated = dict(Transition.objects.filter(**rng, to_period=Period.TERMINATION)
                       .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
+    # Money and hours arrive as floats (cast in SQL): the scores are float arithmetic, and
+    # a few million Decimals a night cost more to build than the whole aggregate.
     contracts = fetch_dicts(Contract.objects.filter(**rng).values(
         "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until",
-        "created_at", "list_price", "discount", "hours_purchased", "hours_gifted",
-        "course__unit_price", "course__subject"))
+        "created_at", "course__subject", price=_float("list_price"), off=_float("discount"),
+        hours=_float("hours_purchased"), gifted=_float("hours_gifted"),
+        unit_price=_float("course__unit_price")))
     paid = {r["contract_id"]: r for r in fetch_dicts(
         Payment.objects.filter(**crng).values("contract_id").annotate(
-            total=Sum("amount"), recent=Sum("amount", filter=Q(paid_at__gte=year_ago))))}
+            total=_float(Sum("amount")),
+            recent=_float(Sum("amount", filter=Q(paid_at__gte=year_ago)))))}
     consumed_kinds = [LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]
     since_dts = sorted(set(risk_since_dt.values()))
-    ledger_aggs: dict[str, Any] = {"balance": Sum("hours")}
+    ledger_aggs: dict[str, Any] = {"balance": _float(Sum("hours"))}
     for i, since in enumerate(since_dts):
-        ledger_aggs[f"c{i}"] = Sum("hours", filter=Q(kind__in=consumed_kinds,
-                                                     occurred_at__gte=since))
+        ledger_aggs[f"c{i}"] = _float(Sum("hours", filter=Q(kind__in=consumed_kinds,
+                                                            occurred_at__gte=since)))
     ledger = {r["contract_id"]: r for r in fetch_dicts(
         LedgerEntry.objects.filter(**crng).values("contract_id").annotate(**ledger_aggs))}
     refunds = fetch_dicts(Refund.objects.filter(**crng).values(
-        "contract__student_id", "status", "requested_at", "amount"))
+        "contract__student_id", "status", "requested_at", amount_f=_float("amount")))
     att_aggs: dict[str, Any] = {"last_present": Max("date", filter=Q(status__in=_PRESENT))}
     for i, since in enumerate(dates):
         att_aggs[f"p{i}"] = Count("pk", filter=Q(status__in=_PRESENT, date__gte=since))
@@ -144,11 +154,11 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
     attendance = {r["student_id"]: r for r in fetch_dicts(
         Attendance.objects.filter(**rng).values("student_id").annotate(**att_aggs))}
     absences: dict[int, list[dt.date]] = defaultdict(list)
-    for sid, day in Attendance.objects.filter(
+    for row in fetch_dicts(Attendance.objects.filter(
             **rng, status=Attendance.Status.ABSENT,
-            date__gte=today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values_list(
-            "student_id", "date"):
-        absences[sid].append(day)
+            date__gte=today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values(
+            "student_id", "date")):
+        absences[row["student_id"]].append(row["date"])
     contacts = {r["student_id"]: r for r in fetch_dicts(
         Interaction.objects.filter(**rng).values("student_id").annotate(
             last=Max("occurred_at"),
@@ -163,15 +173,16 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             overdue=Count("pk", filter=unresolved & Q(sla_due__lt=now)),
             year=Count("pk", filter=Q(created_at__gte=year_ago))))}
     surveys: dict[int, list[dict]] = defaultdict(list)
-    for row in SatisfactionSurvey.objects.filter(**rng).order_by("surveyed_at", "id").values(
-            "student_id", "respondent", "overall", "teaching", "service", "environment",
-            "recommend"):
+    for row in fetch_dicts(SatisfactionSurvey.objects.filter(**rng).order_by(
+            "surveyed_at", "id").values("student_id", "respondent", "overall", "teaching",
+                                        "service", "environment", "recommend")):
         surveys[row["student_id"]].append(row)
     exams: dict[int, list[float]] = defaultdict(list)
-    for sid, score, full in ExamScore.objects.filter(
+    for row in fetch_dicts(ExamScore.objects.filter(
             **rng, exam_date__gte=today - dt.timedelta(days=365)).order_by(
-            "exam_date", "id").values_list("student_id", "score", "full_marks"):
-        exams[sid].append(float(score) * 100.0 / float(full))
+            "exam_date", "id").values("student_id", pct=ExpressionWrapper(
+                _float("score") * 100.0 / _float("full_marks"), output_field=FloatField()))):
+        exams[row["student_id"]].append(row["pct"])
     states = (clear_since if clear_since is not None else dict(
         RiskState.objects.filter(**rng).values_list("student_id", "clear_since")))
     referrals = referral_figures(wanted)
@@ -200,15 +211,16 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
         subjects: set[str] = set()
         unpaid_days: int | None = None
         ci = since_dts.index(risk_since_dt[bid])
+        consumed_key = f"c{ci}"
         for c in mine:
             p = paid.get(c["id"])
-            got = _f(p["total"]) if p else 0.0
+            got = (p["total"] or 0.0) if p else 0.0
             paid_total += got
-            paid_recent += _f(p["recent"]) if p else 0.0
+            paid_recent += (p["recent"] or 0.0) if p else 0.0
             led = ledger.get(c["id"])
-            balance = _f(led["balance"]) if led else 0.0
+            balance = (led["balance"] or 0.0) if led else 0.0
             remaining += balance
-            consumed += _f(led[f"c{ci}"]) if led else 0.0
+            consumed += (led[consumed_key] or 0.0) if led else 0.0
             is_dead = c["status"] in _DEAD
             dead += is_dead
             qualifying = policy.trial_counts_as_purchase or not c["is_trial"]
@@ -222,18 +234,17 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             if (c["status"] == Contract.Status.ACTIVE and c["valid_until"] >= today
                     and balance > 0):
                 live += 1
-            amount = _f(c["list_price"]) - _f(c["discount"])
+            amount = c["price"] - c["off"]
             if got > 0 and not c["is_trial"] and not is_dead:
                 amount_sum += amount
-                list_sum += _f(c["course__unit_price"]) * (_f(c["hours_purchased"])
-                                                           + _f(c["hours_gifted"]))
+                list_sum += c["unit_price"] * (c["hours"] + c["gifted"])
             if not is_dead and (c["status"] == Contract.Status.ACTIVE
                                 or c["signed_on"] >= today - dt.timedelta(days=365)):
                 subjects.add(c["course__subject"])
             if c["status"] == Contract.Status.ACTIVE and amount > 0 and got < amount:
                 days = (today - c["signed_on"]).days
                 unpaid_days = max(unpaid_days or 0, days)
-        refunds_paid = sum(_f(r["amount"]) for r in refunds_by.get(sid, [])
+        refunds_paid = sum(r["amount_f"] for r in refunds_by.get(sid, [])
                            if r["status"] == Refund.Status.PAID)
         open_refunds = sum(1 for r in refunds_by.get(sid, [])
                            if r["status"] in (Refund.Status.REQUESTED, Refund.Status.APPROVED)

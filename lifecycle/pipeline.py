@@ -152,7 +152,8 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
     ctx = run_context(branch_ids, now)
     done = AccountScore.objects.filter(run=run, student=OuterRef("pk"))
     delay = float(os.environ.get(CHUNK_DELAY_ENV, "0") or 0)
-    for lo, hi in _sweeps(students, worker=worker, workers=workers):
+    fresh = run.scanned == 0 and not run.errors  # nothing committed yet: no pre-check
+    for n, (lo, hi) in enumerate(_sweeps(students, worker=worker, workers=workers)):
         last = lo - 1
         while True:
             # Plain id ranges: the chunk drops what the run already scored (cheap, by
@@ -164,9 +165,12 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
             if not ids:
                 break
             last = ids[-1]
-            if AccountScore.objects.filter(run=run, student_id__gte=ids[0],
-                                           student_id__lte=last).count() >= len(ids):
-                continue  # scored earlier in this run (a resume, or a sweep for leftovers)
+            # Scored earlier in this run (a resume, or a sweep for leftovers): skip without
+            # locking the rows. Only an optimisation; the chunk's claim is the guard.
+            if not (n == 0 and fresh) and AccountScore.objects.filter(
+                    run=run, student_id__gte=ids[0], student_id__lte=last
+            ).count() >= len(ids):
+                continue
             try:
                 with transaction.atomic():
                     _scan_chunk(students.filter(pk__gte=ids[0], pk__lte=ids[-1]),
@@ -176,7 +180,7 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
                 _record_error(run, {"chunk": [ids[0], ids[-1]], "error": repr(exc)})
             if delay:
                 time.sleep(delay)
-    if _others_still_working(students.exclude(Exists(done))):
+    if _others_still_working(students, students.exclude(Exists(done)), run):
         return run  # a concurrent worker holds a chunk; the last one out finishes the run
     with transaction.atomic():
         # Two workers can both find nothing left: the run row's lock lets one finish.
@@ -189,10 +193,11 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
 
 
 def _sweeps(students: Any, *, worker: int, workers: int) -> list[tuple[int, int | None]]:
-    """The id ranges this worker walks: its own slice first, then everything (leftovers).
+    """The id ranges this worker walks: its own slice first, then the others' (leftovers).
 
     Slices split the id range evenly, so cooperating workers start far apart and rarely
-    meet; the final sweep makes every worker help until nothing is left.
+    meet; the final sweep makes every worker help until nothing is left. Ids added
+    during the run land in the last range (open-ended).
     """
     if workers <= 1:
         return [(0, None)]
@@ -202,15 +207,22 @@ def _sweeps(students: Any, *, worker: int, workers: int) -> list[tuple[int, int 
     lo, hi = bounds["lo"], bounds["hi"] + 1
     step = -(-(hi - lo) // workers)
     start = lo + step * (worker % workers)
-    return [(start, min(start + step, hi)), (0, None)]
+    end = min(start + step, hi)
+    if end >= hi:  # the last slice: open-ended, then the rest
+        return [(start, None), (0, start)]
+    return [(start, end), (end, None), (0, start)]
 
 
-def _others_still_working(unscored: Any) -> bool:
+def _others_still_working(students: Any, unscored: Any, run: ScanRun) -> bool:
     """True when some unscored accounts are locked by another worker's chunk right now.
 
     Unscored and unlocked accounts are this run's failed chunks (recorded as errors);
-    SQLite has no row locks and a single writer, so there it is always False.
+    SQLite has no row locks and a single writer, so there it is always False. The
+    usual end needs no anti-join: no chunk failed and the run's counter (committed with
+    each chunk) equals the accounts in scope, so every one of them is scored.
     """
+    if ScanRun.objects.filter(pk=run.pk, scanned=students.count(), errors=[]).exists():
+        return False
     with transaction.atomic():
         total = unscored.count()
         if not total:

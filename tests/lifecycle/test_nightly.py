@@ -217,6 +217,51 @@ def test_a_crash_mid_run_is_resumed_and_every_account_is_scored_once(branch_a, c
     assert RetentionTask.objects.filter(playbook__code="at-risk-recovery").count() == 5
 
 
+def test_a_resumed_run_skips_its_committed_chunks_without_claiming_them(branch_a,
+                                                                         counselor_a):
+    students = [absent_growth(branch_a, counselor_a) for _ in range(4)]
+    run = ScanRun.objects.create()
+    real = pipeline._scan_chunk
+    claimed: list[list[int]] = []
+
+    def crash_on_third(qs, **kw):
+        ids = sorted(qs.values_list("pk", flat=True))
+        claimed.append(ids)
+        if len(claimed) == 3:
+            raise Crash
+        return real(qs, **kw)
+
+    with mock.patch.object(pipeline, "_scan_chunk", side_effect=crash_on_third), \
+            pytest.raises(Crash):
+        pipeline.scan_lifecycle(run=run, chunk_size=1)
+    claimed.clear()
+    with mock.patch.object(pipeline, "_scan_chunk", side_effect=real) as chunk:
+        resumed = pipeline.scan_lifecycle(run=ScanRun.objects.get(pk=run.pk), chunk_size=1)
+    # Only the two chunks never committed are claimed again.
+    assert chunk.call_count == 2
+    assert resumed.status == ScanRun.Status.FINISHED
+    assert resumed.scanned == AccountScore.objects.filter(run=run).count() == len(students)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_each_worker_walks_its_own_slice_first_then_every_other_id(branch_a, workers):
+    ids = sorted(StudentFactory(branch=branch_a).pk for _ in range(7))
+    qs = Student.objects.filter(pk__in=ids)
+    first: list[set[int]] = []
+    for worker in range(workers):
+        ranges = pipeline._sweeps(qs, worker=worker, workers=workers)
+
+        def inside(pk: int, lo: int, hi: int | None) -> bool:
+            return lo <= pk and (hi is None or pk < hi)
+
+        for pk in [*ids, ids[-1] + 100]:  # an account added during the run is walked too
+            assert sum(inside(pk, lo, hi) for lo, hi in ranges) == 1, (worker, pk, ranges)
+        first.append({pk for pk in ids if inside(pk, *ranges[0])})
+    # The own slices split the accounts between the workers.
+    assert sorted(pk for own in first for pk in own) == ids
+    assert all(first)
+
+
 def test_the_nightly_task_fired_twice_a_day_joins_one_run(branch_a):
     StudentFactory(branch=branch_a)
     first = nightly_lifecycle_task.delay().get()
