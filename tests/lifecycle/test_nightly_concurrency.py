@@ -50,3 +50,41 @@ def test_the_command_shares_a_run_between_processes(postgres_only, branch_a, cou
     assert run.scanned == run.scored == len(students)
     assert AccountScore.objects.filter(run=run).count() == len(students)
     assert run.moved_into_risk == len(students) and queries > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_worker_process_is_reported_and_the_run_stays_resumable(postgres_only,
+                                                                           branch_a,
+                                                                           counselor_a):
+    """Workers are forks: a patch made here is theirs too, so one of them can be broken."""
+    from unittest import mock
+
+    from lifecycle import parallel
+
+    students = [absent_growth(branch_a, counselor_a) for _ in range(4)]
+    run = ScanRun.objects.create()
+    real = parallel.scan_lifecycle
+
+    def broken_second_worker(**kwargs):
+        if kwargs["worker"] == 1:
+            raise ValueError("disk on fire")
+        return real(**kwargs)
+
+    with mock.patch.object(parallel, "scan_lifecycle", side_effect=broken_second_worker), \
+            pytest.raises(RuntimeError, match=r"(?s)worker 1 failed \(exit code 1\).*disk on fire"):
+        parallel.scan_in_processes(run, workers=2, chunk_size=1)
+    resumed, _queries = parallel.scan_in_processes(ScanRun.objects.get(pk=run.pk),
+                                                   workers=2, chunk_size=1)
+    assert resumed.status == ScanRun.Status.FINISHED
+    assert AccountScore.objects.filter(run=run).count() == resumed.scanned == len(students)
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_the_run_stays_in_this_process(branch_a, counselor_a):
+    """A forked worker could not see rows this transaction has not committed."""
+    from lifecycle.parallel import scan_in_processes
+
+    students = [absent_growth(branch_a, counselor_a) for _ in range(3)]
+    run, queries = scan_in_processes(ScanRun.objects.create(), workers=2, chunk_size=1)
+    assert run.status == ScanRun.Status.FINISHED and queries == 0
+    assert AccountScore.objects.filter(run=run).count() == len(students)

@@ -6,8 +6,6 @@ it crashed); `--resume` continues a given run.
 """
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +15,7 @@ from django.utils import timezone
 from crm.models import Branch
 from lifecycle.models import ScanRun
 from lifecycle.parallel import scan_in_processes
-from lifecycle.services import nightly_run_for, scan_lifecycle
+from lifecycle.services import nightly_run_for
 
 
 class Command(BaseCommand):
@@ -30,9 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=settings.LIFECYCLE_SCAN_WORKERS,
                             help="processes sharing the run (PostgreSQL; default from "
                                  "LIFECYCLE_SCAN_WORKERS)")
-        # Internal: one worker of a shared run (lifecycle.parallel starts these).
-        parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
-        parser.add_argument("--now", type=dt.datetime.fromisoformat, help=argparse.SUPPRESS)
         parser.add_argument("--nightly", action="store_true",
                             help="join (or resume) today's nightly run")
         parser.add_argument("--resume", type=int, metavar="RUN",
@@ -56,9 +51,6 @@ class Command(BaseCommand):
             run = ScanRun.objects.create(branch=branch, source=ScanRun.Source.COMMAND)
         if options["chunk_size"] < 1 or options["workers"] < 1:
             raise CommandError("--chunk-size and --workers must be at least 1.")
-        if options["worker"] is not None:
-            self._one_worker(run, options)
-            return
         run, _queries = scan_in_processes(run, workers=options["workers"],
                                           chunk_size=options["chunk_size"])
         self.stdout.write(f"scan #{run.pk}: {run.scanned} scanned, {run.scored} scored, "
@@ -69,19 +61,3 @@ class Command(BaseCommand):
             self.stdout.write(f"  {move}: {n}")
         if run.errors:
             self.stderr.write(f"{len(run.errors)} error(s); see scan run #{run.pk}")
-
-    def _one_worker(self, run: ScanRun, options: dict[str, Any]) -> None:
-        """Worker I of N on a shared run; prints the statements it sent (benchmarks)."""
-        from django.db import connection
-
-        sent = {"n": 0}
-
-        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-            sent["n"] += 1
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(count):
-            scan_lifecycle(run=run, chunk_size=options["chunk_size"],
-                           worker=options["worker"], workers=options["workers"],
-                           now=options["now"])
-        self.stdout.write(f"worker {options['worker']}: queries {sent['n']}")
