@@ -563,7 +563,7 @@ def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
     Patterns and the type x revenue matrix cost too much per request at scale, so they
     are stored here, through the same selectors the dashboard's live fallback runs.
     """
-    from .selectors import patterns_by_branch, type_revenue_by_branch
+    from .selectors import patterns_by_branch, type_figures_by_branch
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -571,10 +571,8 @@ def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
     for r in (Student.objects.filter(branch_id__in=branch_ids).values("branch_id", "period")
               .annotate(n=Count("pk"))):
         per_period[r["branch_id"]][r["period"]] = r["n"]
-    per_type: dict[int, dict[str, int]] = defaultdict(dict)
-    for r in (AccountScore.objects.filter(branch_id__in=branch_ids)
-              .values("branch_id", "customer_type").annotate(n=Count("pk"))):
-        per_type[r["branch_id"]][r["customer_type"]] = r["n"]
+    per_type, by_type_revenue = type_figures_by_branch(AccountScore.objects.all(), branch_ids,
+                                                       whole_branches=True)
     month = now - dt.timedelta(days=30)
     tasks = {r["branch_id"]: r for r in RetentionTask.objects.filter(branch_id__in=branch_ids)
              .values("branch_id").annotate(
@@ -589,8 +587,7 @@ def refresh_snapshots(*, run: ScanRun | None, branch_ids: list[int],
     by_pattern = patterns_by_branch(Student.objects.all(), branch_ids)
     type_revenue = {bid: {t: {"n": c["n"], "revenue": str(c["revenue"])}
                           for t, c in cells.items()}
-                    for bid, cells in type_revenue_by_branch(AccountScore.objects.all(),
-                                                             branch_ids).items()}
+                    for bid, cells in by_type_revenue.items()}
     rows = []
     for bid in Branch.objects.filter(pk__in=branch_ids).values_list("pk", flat=True):
         t = tasks.get(bid, {})

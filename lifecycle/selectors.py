@@ -18,7 +18,6 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
-    DecimalField,
     Exists,
     F,
     FloatField,
@@ -353,32 +352,65 @@ def type_revenue_by_branch(qs: QuerySet, branch_ids: Iterable[int]
     AccountScore queryset: {branch_id: {"core.maintenance": {"n": n, "revenue": Decimal}}}.
 
     Revenue = list_price - discount of the accounts' contracts that were not cancelled.
-    One grouped query: the join to contracts fans out rows, so accounts are counted
-    distinct and each contract summed once. Read live by the dashboard and stored
-    nightly in BranchSnapshot.type_revenue.
+    Read live by the dashboard and stored nightly in BranchSnapshot.type_revenue.
     """
-    money = DecimalField(max_digits=14, decimal_places=2)
-    out: dict[int, dict[str, dict[str, Any]]] = {
+    return type_figures_by_branch(qs, branch_ids)[1]
+
+
+def type_figures_by_branch(qs: QuerySet, branch_ids: Iterable[int], *,
+                           whole_branches: bool = False
+                           ) -> tuple[dict[int, dict[str, int]],
+                                      dict[int, dict[str, dict[str, Any]]]]:
+    """Accounts per stored customer type, and `type_revenue_by_branch`, from one query.
+
+    Contracts are summed per student first, then joined once per account, so the
+    accounts need no COUNT(DISTINCT) and AccountScore's wide rows are read once for both
+    figures (the nightly snapshot stores both). Django cannot join an aggregated
+    subquery, hence the hand-written outer query around the queryset's own SQL.
+    `whole_branches`: `qs` holds every account of the branches, so the contracts are
+    summed by branch; otherwise only those of the queryset's students (a caseload).
+    """
+    by_type: dict[int, dict[str, int]] = {bid: {} for bid in branch_ids}
+    revenue: dict[int, dict[str, dict[str, Any]]] = {
         bid: {t: {"n": 0, "revenue": Decimal("0")} for t in CUSTOMER_TYPES}
         for bid in branch_ids}
-    live = ~Q(student__contracts__status=Contract.Status.CANCELLED)
-    rows = (qs.filter(branch_id__in=list(out)).order_by()
-            .values("branch_id", "segment", "student__period")
-            .annotate(n=Count("pk", distinct=True),
-                      revenue=Coalesce(Sum(F("student__contracts__list_price")
-                                           - F("student__contracts__discount"),
-                                           filter=live, output_field=money),
-                                       Value(Decimal("0")), output_field=money)))
-    for row in rows:
-        cell = out[row["branch_id"]][f"{row['segment']}.{PHASE_OF[row['student__period']]}"]
-        cell["n"] += row["n"]
-        cell["revenue"] += row["revenue"] or Decimal("0")
-    cents = Decimal("0.01")  # SQLite's SUM drops the scale PostgreSQL keeps: same text
-    for cells in out.values():
+    accounts = (qs.filter(branch_id__in=list(by_type)).order_by()
+                .values("student_id", "branch_id", "segment", "customer_type",
+                        "student__period"))
+    try:
+        sql, params = accounts.query.sql_with_params()
+    except EmptyResultSet:  # no branches, or a queryset that is .none()
+        return by_type, revenue
+    contracts = Contract._meta.db_table
+    if whole_branches:
+        mine, mine_params = ("branch_id IN (" + ", ".join(["%s"] * len(by_type)) + ")",
+                             list(by_type))
+    else:
+        students_sql, mine_params = accounts.values("student_id").query.sql_with_params()
+        mine = f"student_id IN ({students_sql})"
+    with connections[accounts.db].cursor() as cursor:
+        # The inner SELECT names its columns after the values() above.
+        cursor.execute(
+            "SELECT a.branch_id, a.segment, a.student__period, a.customer_type, COUNT(*), "
+            f"SUM(c.revenue) FROM ({sql}) AS a "
+            f"LEFT JOIN (SELECT student_id, SUM(list_price - discount) AS revenue "
+            f"           FROM {contracts} WHERE status <> %s AND {mine} "
+            "           GROUP BY student_id) c ON c.student_id = a.student_id "
+            "GROUP BY a.branch_id, a.segment, a.student__period, a.customer_type",
+            [*params, Contract.Status.CANCELLED.value, *mine_params])
+        rows = cursor.fetchall()
+    cents = Decimal("0.01")
+    for branch_id, segment, period, customer_type, n, money in rows:
+        by_type[branch_id][customer_type] = by_type[branch_id].get(customer_type, 0) + n
+        cell = revenue[branch_id][f"{segment}.{PHASE_OF[period]}"]
+        cell["n"] += n
+        # SQLite sums decimals as floats: through str, to the cent, like PostgreSQL.
+        cell["revenue"] += Decimal(str(money)).quantize(cents) if money else Decimal("0")
+    for cells in revenue.values():
         for cell in cells.values():
             if cell["revenue"]:
                 cell["revenue"] = cell["revenue"].quantize(cents)
-    return out
+    return by_type, revenue
 
 
 def pattern_counts(qs: QuerySet) -> dict[str, int]:

@@ -160,7 +160,7 @@ def _pattern_sql(sqls):
 
 def _type_sql(sqls):
     """The live type matrix: the only dashboard read summing contract prices."""
-    return [s for s in sqls if '"list_price"' in s]
+    return [s for s in sqls if "list_price" in s]
 
 
 def test_nightly_snapshot_holds_the_live_figures(branch_a, branch_b, known):
@@ -172,6 +172,34 @@ def test_nightly_snapshot_holds_the_live_figures(branch_a, branch_b, known):
     assert sorted(snap.type_revenue) == sorted(CUSTOMER_TYPES)
     other = BranchSnapshot.objects.get(branch=branch_b, day=timezone.localdate())
     assert other.by_pattern["IV"] == 1 and other.type_revenue["maintain.maintenance"]["n"] == 1
+
+
+def test_type_figures_are_the_same_for_a_whole_branch_and_for_a_caseload(branch_a, branch_b,
+                                                                         known, counselor_a):
+    from lifecycle.models import AccountScore
+    from lifecycle.selectors import type_figures_by_branch
+
+    ids = [branch_a.pk, branch_b.pk]
+    # A stored type that no longer matches the period (moved after scoring): by_type
+    # keeps the stored one, the revenue matrix follows the current period.
+    AccountScore.objects.filter(student=known["ended"]).update(
+        customer_type="ordinary.maintenance")
+    whole = type_figures_by_branch(AccountScore.objects.all(), ids, whole_branches=True)
+    some = type_figures_by_branch(AccountScore.objects.all(), ids)
+    assert whole == some
+    by_type, revenue = whole
+    assert by_type == {branch_a.pk: {"core.maintenance": 2, "ordinary.maintenance": 1},
+                       branch_b.pk: {"maintain.maintenance": 1}}
+    # Cancelled contracts are left out; money keeps its cents on either database.
+    assert revenue[branch_a.pk]["core.maintenance"] == {"n": 2, "revenue": Decimal("13500.00")}
+    assert revenue[branch_a.pk]["ordinary.recovery"] == {"n": 1, "revenue": Decimal("0")}
+    caseload = AccountScore.objects.filter(student=known["risky"])
+    assert type_figures_by_branch(caseload, [branch_a.pk]) == (
+        {branch_a.pk: {"core.maintenance": 1}},
+        {branch_a.pk: {t: ({"n": 1, "revenue": Decimal("6000.00")} if t == "core.maintenance"
+                           else {"n": 0, "revenue": Decimal("0")}) for t in CUSTOMER_TYPES}})
+    assert type_figures_by_branch(AccountScore.objects.none(), ids)[0] == {
+        branch_a.pk: {}, branch_b.pk: {}}
 
 
 @pytest.mark.parametrize("who", ["manager_a", "head_office"])
