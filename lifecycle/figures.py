@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, ExpressionWrapper, FloatField, Max, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -76,6 +77,62 @@ def _f(x: Decimal | float | int | None) -> float:
     return float(x) if x is not None else 0.0
 
 
+_CONSUMED_KINDS = [LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]
+
+
+def _contracts_with_sums(lo: int, hi: int, *, year_ago: dt.datetime,
+                         since_dts: list[dt.datetime]) -> list[dict]:
+    """The contracts of students lo..hi with what was paid and the hours left and used.
+
+    Each row: the contract's own columns (money and hours as floats: the scores are
+    float arithmetic, and a few million Decimals a night cost more to build than the
+    aggregate), `total` and `recent` (paid, paid in the last year), `balance` (hours
+    left) and `c0`, `c1`... (hours consumed since each of `since_dts`, negative).
+    PostgreSQL sums each contract's payments and ledger in one LATERAL index scan (half
+    the time of grouping both tables by contract, and one result set instead of three).
+    """
+    rng = {"student_id__gte": lo, "student_id__lte": hi}
+    crng = {"contract__student_id__gte": lo, "contract__student_id__lte": hi}
+    contracts = Contract.objects.filter(**rng).values(
+        "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until",
+        "created_at", "course__subject", price=_float("list_price"), off=_float("discount"),
+        hours=_float("hours_purchased"), gifted=_float("hours_gifted"),
+        unit_price=_float("course__unit_price"))
+    if connection.vendor == "postgresql":
+        sql, params = contracts.query.sql_with_params()
+        consumed = ", ".join(
+            f"(SUM(l.hours) FILTER (WHERE l.kind IN (%s, %s) AND l.occurred_at >= %s))::float8"
+            f" AS c{i}" for i in range(len(since_dts)))
+        consumed_params = [v for since in since_dts for v in (*_CONSUMED_KINDS, since)]
+        ledger, payments = LedgerEntry._meta.db_table, Payment._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.*, p.total, p.recent, l.* FROM ({sql}) c "
+                f"CROSS JOIN LATERAL (SELECT SUM(amount)::float8 AS total, (SUM(amount) "
+                f"  FILTER (WHERE paid_at >= %s))::float8 AS recent FROM {payments} "
+                f"  WHERE contract_id = c.id) p "
+                f"CROSS JOIN LATERAL (SELECT SUM(l.hours)::float8 AS balance"
+                f"{', ' if consumed else ''}{consumed} FROM {ledger} l "
+                f"  WHERE l.contract_id = c.id) l", [*params, year_ago, *consumed_params])
+            names = [col.name for col in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    paid = {r["contract_id"]: r for r in Payment.objects.filter(**crng).values(
+        "contract_id").annotate(total=_float(Sum("amount")),
+                                recent=_float(Sum("amount", filter=Q(paid_at__gte=year_ago))))}
+    ledger_aggs: dict[str, Any] = {"balance": _float(Sum("hours"))}
+    for i, since in enumerate(since_dts):
+        ledger_aggs[f"c{i}"] = _float(Sum("hours", filter=Q(kind__in=_CONSUMED_KINDS,
+                                                            occurred_at__gte=since)))
+    ledger = {r["contract_id"]: r for r in LedgerEntry.objects.filter(**crng).values(
+        "contract_id").annotate(**ledger_aggs)}
+    empty = {"total": None, "recent": None} | dict.fromkeys(ledger_aggs)
+    rows = []
+    for c in contracts:
+        p, led = paid.get(c["id"], {}), ledger.get(c["id"], {})
+        rows.append(c | {k: p.get(k, led.get(k, v)) for k, v in empty.items()})
+    return rows
+
+
 def _float(expression: Any) -> Cast:
     """A numeric column or aggregate as float8, so the driver builds floats, not Decimals."""
     return Cast(expression, FloatField())
@@ -125,25 +182,8 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
 
     terminated = dict(Transition.objects.filter(**rng, to_period=Period.TERMINATION)
                       .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
-    # Money and hours arrive as floats (cast in SQL): the scores are float arithmetic, and
-    # a few million Decimals a night cost more to build than the whole aggregate.
-    contracts = fetch_dicts(Contract.objects.filter(**rng).values(
-        "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until",
-        "created_at", "course__subject", price=_float("list_price"), off=_float("discount"),
-        hours=_float("hours_purchased"), gifted=_float("hours_gifted"),
-        unit_price=_float("course__unit_price")))
-    paid = {r["contract_id"]: r for r in fetch_dicts(
-        Payment.objects.filter(**crng).values("contract_id").annotate(
-            total=_float(Sum("amount")),
-            recent=_float(Sum("amount", filter=Q(paid_at__gte=year_ago)))))}
-    consumed_kinds = [LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]
     since_dts = sorted(set(risk_since_dt.values()))
-    ledger_aggs: dict[str, Any] = {"balance": _float(Sum("hours"))}
-    for i, since in enumerate(since_dts):
-        ledger_aggs[f"c{i}"] = _float(Sum("hours", filter=Q(kind__in=consumed_kinds,
-                                                            occurred_at__gte=since)))
-    ledger = {r["contract_id"]: r for r in fetch_dicts(
-        LedgerEntry.objects.filter(**crng).values("contract_id").annotate(**ledger_aggs))}
+    contracts = _contracts_with_sums(lo, hi, year_ago=year_ago, since_dts=since_dts)
     refunds = fetch_dicts(Refund.objects.filter(**crng).values(
         "contract__student_id", "status", "requested_at", amount_f=_float("amount")))
     att_aggs: dict[str, Any] = {"last_present": Max("date", filter=Q(status__in=_PRESENT))}
@@ -213,14 +253,12 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
         ci = since_dts.index(risk_since_dt[bid])
         consumed_key = f"c{ci}"
         for c in mine:
-            p = paid.get(c["id"])
-            got = (p["total"] or 0.0) if p else 0.0
+            got = c["total"] or 0.0
             paid_total += got
-            paid_recent += (p["recent"] or 0.0) if p else 0.0
-            led = ledger.get(c["id"])
-            balance = (led["balance"] or 0.0) if led else 0.0
+            paid_recent += c["recent"] or 0.0
+            balance = c["balance"] or 0.0
             remaining += balance
-            consumed += (led[consumed_key] or 0.0) if led else 0.0
+            consumed += c[consumed_key] or 0.0
             is_dead = c["status"] in _DEAD
             dead += is_dead
             qualifying = policy.trial_counts_as_purchase or not c["is_trial"]

@@ -90,6 +90,7 @@ class RunContext:
 
     _memo: dict[tuple[int, str], tuple[RiskPolicy, PolicyValues]] = field(
         default_factory=dict)
+    _rules: dict[tuple[int, str], list[PlaybookRule]] = field(default_factory=dict)
 
     def _judged(self, acc: Account) -> tuple[RiskPolicy, PolicyValues]:
         """DOMAIN.md §4: at risk is judged as the period it came from (memoised per
@@ -102,6 +103,15 @@ class RunContext:
                     or self.profiles.get((None, judged))
                     or self.policies[acc.branch_id].risk)
             hit = self._memo[key] = (risk, replace(self.policies[acc.branch_id], risk=risk))
+        return hit
+
+    def rules_for(self, branch_id: int, period: str) -> list[PlaybookRule]:
+        """The branch's playbooks for a period (memoised: most never match an account)."""
+        key = (branch_id, period)
+        hit = self._rules.get(key)
+        if hit is None:
+            hit = self._rules[key] = [r for r in self.playbooks.get(branch_id, [])
+                                      if r.period == period]
         return hit
 
     def risk_policy(self, acc: Account) -> RiskPolicy:
@@ -480,11 +490,14 @@ def _open_tasks(accounts: dict[int, Account],
     now = ctx.now
     wanted: list[tuple[Account, PlaybookRule, ValueResult, RiskResult | None]] = []
     for acc in accounts.values():
+        rules = ctx.rules_for(acc.branch_id, acc.period)
+        if not rules:
+            continue
         value, risk = scores[acc.id]
         weeks_left = acc.facts.figures.weeks_of_hours_left
         attended = bool(acc.last_present_on and acc.period_since
                         and acc.last_present_on >= timezone.localdate(acc.period_since))
-        for rule in ctx.playbooks.get(acc.branch_id, []):
+        for rule in rules:
             if fires(rule, period=acc.period, segment=value.segment,
                      risk=risk.score if risk else None, weeks_left=weeks_left,
                      attended_in_period=attended):

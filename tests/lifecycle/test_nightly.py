@@ -333,3 +333,35 @@ def test_front_desk_cannot_be_an_assignee_fallback(branch_a):
     scan()
     assert RetentionTask.objects.get(student=student,
                                      playbook__code="at-risk-recovery").assignee is None
+
+
+def test_each_branch_reads_consumption_and_payments_over_its_own_window(branch_a, branch_b):
+    """Branches with different risk windows share a chunk: each account gets its own."""
+    from students.models import LedgerEntry, Payment
+
+    now = timezone.now()
+    short = PolicyValues(risk_window_weeks=2)
+    accounts = []
+    for branch in (branch_a, branch_b):
+        student = StudentFactory(branch=branch, period=P.GROWTH)
+        contract = paid_contract(student, signed_days_ago=400)
+        Payment.objects.filter(contract=contract).update(paid_at=now - dt.timedelta(days=500))
+        Payment.objects.create(contract=contract, amount=100, method="cash", paid_at=now)
+        for days in (10, 20):
+            LedgerEntry.objects.create(contract=contract, kind="consumed", hours=-2,
+                                       occurred_at=now - dt.timedelta(days=days))
+        accounts.append(student)
+    policies = {branch_a.pk: PolicyValues(), branch_b.pk: short}
+    grouped = load_accounts([s.pk for s in accounts], policies=policies, now=now)
+    long_acc, short_acc = grouped[accounts[0].pk], grouped[accounts[1].pk]
+    assert long_acc.facts.figures.weekly_consumption == pytest.approx(4 / 4)  # 4 h, 4 weeks
+    assert short_acc.facts.figures.weekly_consumption == pytest.approx(2 / 2)  # 2 h, 2 weeks
+    for student, policy in zip(accounts, (PolicyValues(), short), strict=True):
+        row = account_facts(Student.objects.filter(pk=student.pk), policy=policy, now=now)[0]
+        old = facts_of(row, policy=policy, now=now)
+        new = grouped[student.pk].facts
+        assert new.figures.weekly_consumption == old.figures.weekly_consumption
+        assert new.figures.remaining_hours == old.figures.remaining_hours
+    # Paid in the last year: only the recent payment, in both branches.
+    assert long_acc.value.spend_365 == short_acc.value.spend_365 == 100
+    assert long_acc.value.paid_total == short_acc.value.paid_total > 100
