@@ -121,6 +121,8 @@ def referral_figures(student_ids: list[int] | set[int]) -> dict[int, ReferralFig
                 children.setdefault(parent_id, set()).add(student_id)
         pairs |= {(sid, referred_id) for parent_id, referred_id in parent_refs
                   for sid in children.get(parent_id, set())}
+    if not pairs:  # the usual chunk: nobody here referred anyone
+        return {sid: ReferralFigures() for sid in ids}
     referred = {r for _s, r in pairs}
     converted = set(paid_contracts().filter(student__in=referred)
                     .values_list("student", flat=True).distinct())
