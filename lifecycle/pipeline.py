@@ -11,12 +11,13 @@ queries and without losing work when a worker dies.
   every account is scored once per run however often the job is retried, redelivered
   or run twice. ScoreHistory keeps a row when an account's scores change (unique
   (student, run)): the trend, without 100,000 identical rows a night.
-* Several workers share one run (`workers`, one Celery task each): worker i starts on
-  its own slice of the id range, then sweeps up what is left. They lock the chunk's
+* Several workers share one run (`workers`, one Celery task each): worker i walks its
+  own slice of the id range, then takes the others' slices from their far end until
+  it meets their owners (work stealing). They lock the chunk's
   student rows with SKIP LOCKED (PostgreSQL), so two workers never score the same
   account, and the last one out finishes the run.
-* Writes are set-based: INSERT ... ON CONFLICT (bulk_create with ignore_conflicts /
-  update_conflicts) on both PostgreSQL and SQLite, never bulk_update's giant CASE.
+* Writes are set-based: INSERT ... ON CONFLICT (crm.db.upsert: COPY into a temporary
+  table on PostgreSQL, bulk_create elsewhere), never bulk_update's giant CASE.
 * Period moves go through services.account_transition (the single door); they are
   few per night, each locks one row.
 """
@@ -163,33 +164,48 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
     done = AccountScore.objects.filter(run=run, student=OuterRef("pk"))
     delay = float(os.environ.get(CHUNK_DELAY_ENV, "0") or 0)
     fresh = run.scanned == 0 and not run.errors  # nothing committed yet: no pre-check
-    for n, (lo, hi) in enumerate(_sweeps(students, worker=worker, workers=workers)):
-        last = lo - 1
+    for n, (lo, hi, stealing) in enumerate(_sweeps(students, worker=worker,
+                                                   workers=workers)):
+        cursor: int | None = None  # the last id taken, exclusive
         while True:
             # Plain id ranges: the chunk drops what the run already scored (cheap, by
             # range), so a resumed run walks its done ranges quickly.
-            page = students.filter(pk__gt=last).order_by("pk")
+            page = students.filter(pk__gte=lo)
             if hi is not None:
                 page = page.filter(pk__lt=hi)
-            ids = list(page.values_list("pk", flat=True)[:chunk_size])
+            if stealing:  # another worker's slice, from its far end down
+                page = page.filter(pk__lt=cursor) if cursor is not None else page
+                page = page.order_by("-pk")
+            else:
+                page = page.filter(pk__gt=cursor) if cursor is not None else page
+                page = page.order_by("pk")
+            ids = sorted(page.values_list("pk", flat=True)[:chunk_size])
             if not ids:
                 break
-            last = ids[-1]
-            # Scored earlier in this run (a resume, or a sweep for leftovers): skip without
-            # locking the rows. Only an optimisation; the chunk's claim is the guard.
+            first, last = ids[0], ids[-1]
+            cursor = first if stealing else last
+            # Scored earlier in this run (a resume, or the owner of a slice we steal
+            # from): skip without locking the rows. Only an optimisation; the chunk's
+            # claim is the guard.
             if not (n == 0 and fresh) and AccountScore.objects.filter(
-                    run=run, student_id__gte=ids[0], student_id__lte=last
+                    run=run, student_id__gte=first, student_id__lte=last
             ).count() >= len(ids):
+                if stealing:
+                    break  # met the owner, who walks up to here
                 continue
+            claimed = 0
             try:
                 with transaction.atomic():
-                    _scan_chunk(students.filter(pk__gte=ids[0], pk__lte=ids[-1]),
-                                ctx=ctx, run=run)
+                    claimed = _scan_chunk(students.filter(pk__gte=first, pk__lte=last),
+                                          ctx=ctx, run=run)
             except Exception as exc:  # one bad chunk must not stop the others
-                logger.exception("lifecycle scan chunk %s-%s failed", ids[0], ids[-1])
-                _record_error(run, {"chunk": [ids[0], ids[-1]], "error": repr(exc)})
+                logger.exception("lifecycle scan chunk %s-%s failed", first, last)
+                _record_error(run, {"chunk": [first, last], "error": repr(exc)})
+                claimed = -1
             if delay:
                 time.sleep(delay)
+            if stealing and claimed == 0:
+                break  # the owner holds or has done this chunk: the rest is theirs
     if _others_still_working(students, students.exclude(Exists(done)), run):
         return run  # a concurrent worker holds a chunk; the last one out finishes the run
     with transaction.atomic():
@@ -202,25 +218,31 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
         return _finish(locked)
 
 
-def _sweeps(students: Any, *, worker: int, workers: int) -> list[tuple[int, int | None]]:
-    """The id ranges this worker walks: its own slice first, then the others' (leftovers).
+def _sweeps(students: Any, *, worker: int, workers: int
+            ) -> list[tuple[int, int | None, bool]]:
+    """The id ranges this worker walks, as (from, to, stealing): its own slice upwards,
+    then each other worker's slice from the top down, until it meets that worker.
 
-    Slices split the id range evenly, so cooperating workers start far apart and rarely
-    meet; the final sweep makes every worker help until nothing is left. Ids added
-    during the run land in the last range (open-ended).
+    Slices split the id range evenly, so cooperating workers start far apart; a worker
+    that is done early takes the end of a slower one's slice (work stealing), and a
+    slice whose worker died is finished by the others. Ids added during the run land in
+    the last slice (open-ended).
     """
     if workers <= 1:
-        return [(0, None)]
+        return [(0, None, False)]
     bounds = students.order_by().aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
-        return [(0, None)]
+        return [(0, None, False)]
     lo, hi = bounds["lo"], bounds["hi"] + 1
     step = -(-(hi - lo) // workers)
-    start = lo + step * (worker % workers)
-    end = min(start + step, hi)
-    if end >= hi:  # the last slice: open-ended, then the rest
-        return [(start, None), (0, start)]
-    return [(start, end), (end, None), (0, start)]
+
+    def slice_of(i: int) -> tuple[int, int | None]:
+        start = lo + step * i
+        return (start, None) if start + step >= hi else (start, start + step)
+
+    own = worker % workers
+    return [(*slice_of(own), False)] + [
+        (*slice_of((own + k) % workers), True) for k in range(1, workers)]
 
 
 def _others_still_working(students: Any, unscored: Any, run: ScanRun) -> bool:
@@ -272,22 +294,28 @@ def _finish(run: ScanRun) -> ScanRun:
 
 # --- one chunk ---------------------------------------------------------------------------
 
-def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
-    """Score, apply the rules and open tasks for one chunk, inside the caller's transaction."""
+def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> int:
+    """Score, apply the rules and open tasks for one chunk, inside the caller's transaction.
+
+    Returns how many accounts it claimed and scored (0: all held or done by others)."""
     now = ctx.now
     # Claim: lock the chunk's rows, skipping rows a concurrent worker holds, then drop
     # accounts this run already scored (a resumed run, or another worker that committed
     # this range and released its locks: read committed, so this later statement sees
     # that commit). Both are range scans on unique indexes; no anti-join over the table.
+    # The same read of the accounts' last scores serves the trail and history later.
     ids = list(qs.select_for_update(skip_locked=True).order_by("pk")
                .values_list("pk", flat=True))
+    previous: dict[int, tuple] = {}
     if ids:
-        finished = set(AccountScore.objects.filter(
-            run=run, student_id__gte=ids[0], student_id__lte=ids[-1]).values_list(
-            "student_id", flat=True))
-        ids = [i for i in ids if i not in finished]
+        keys = ("run_id", "risk_trail", "period", "current_value", "potential_value",
+                "segment", "risk")
+        previous = {r["student_id"]: tuple(r[k] for k in keys) for r in fetch_dicts(
+            AccountScore.objects.filter(student_id__gte=ids[0], student_id__lte=ids[-1])
+            .values("student_id", *keys), json=("risk_trail",))}
+        ids = [i for i in ids if i not in previous or previous[i][0] != run.pk]
     if not ids:
-        return
+        return 0
     wanted = set(ids)
     states = {r["student_id"]: _State(**r) for r in fetch_dicts(
         RiskState.objects.filter(student_id__gte=ids[0], student_id__lte=ids[-1]).values(
@@ -328,10 +356,11 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> None:
         accounts.update(pending)
     upsert(RiskState, [s.row() for s in changed_states.values()], conflict=["student_id"],
            update=["score", "factors", "clear_since", "changed_at"])
-    scores = _write_scores(accounts, ctx=ctx, run=run)
+    scores = _write_scores(accounts, previous, ctx=ctx, run=run)
     _open_tasks(accounts, scores, ctx=ctx, run=run)
     ScanRun.objects.filter(pk=run.pk).update(scanned=F("scanned") + len(ids),
                                              chunks_done=F("chunks_done") + 1)
+    return len(ids)
 
 
 @dataclass(slots=True)
@@ -415,17 +444,16 @@ def _trail(previous: list | None, today: dt.date, score: int | None
     return keep, (baseline[1] if baseline else None)
 
 
-def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
+def _write_scores(accounts: dict[int, Account], previous: dict[int, tuple], *,
+                  ctx: RunContext, run: ScanRun
                   ) -> dict[int, tuple[ValueResult, RiskResult | None]]:
     """Upsert each account's AccountScore (the run's done-marker) and add a ScoreHistory
-    row where the scores changed since the last run (or were never stored)."""
+    row where the scores changed since the last run (or were never stored).
+
+    `previous`: the accounts' stored (run, trail, period, current, potential, segment,
+    risk), read when the chunk was claimed."""
     now = ctx.now
     today = timezone.localdate(now)
-    keys = ("risk_trail", "period", "current_value", "potential_value", "segment", "risk")
-    previous = {r["student_id"]: tuple(r[k] for k in keys) for r in fetch_dicts(
-        AccountScore.objects.filter(student_id__gte=min(accounts, default=0),
-                                    student_id__lte=max(accounts, default=0))
-        .values("student_id", *keys), json=("risk_trail",))}
     history: list[dict[str, Any]] = []
     latest: list[dict[str, Any]] = []
     out: dict[int, tuple[ValueResult, RiskResult | None]] = {}
@@ -439,12 +467,12 @@ def _write_scores(accounts: dict[int, Account], *, ctx: RunContext, run: ScanRun
         factors = ([{"code": f.code, "value": f.value, "points": f.points}
                     for f in risk.factors] if risk else [])
         before = previous.get(acc.id)
-        trail, week_ago = _trail(before[0] if before else None, today, risk_value)
+        trail, week_ago = _trail(before[1] if before else None, today, risk_value)
         row = {"student_id": acc.id, "run_id": run.pk, "scored_at": now,
                "period": acc.period, "current_value": value.current,
                "potential_value": value.potential, "segment": value.segment,
                "customer_type": ctype, "risk": risk_value, "risk_factors": factors}
-        if before is None or before[1:] != (acc.period, value.current, value.potential,
+        if before is None or before[2:] != (acc.period, value.current, value.potential,
                                             value.segment, risk_value):
             history.append(row)
         figures = acc.facts.figures

@@ -244,22 +244,44 @@ def test_a_resumed_run_skips_its_committed_chunks_without_claiming_them(branch_a
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_each_worker_walks_its_own_slice_first_then_every_other_id(branch_a, workers):
+def test_each_worker_walks_its_own_slice_then_steals_every_other_slice(branch_a, workers):
     ids = sorted(StudentFactory(branch=branch_a).pk for _ in range(7))
     qs = Student.objects.filter(pk__in=ids)
-    first: list[set[int]] = []
+    own: list[set[int]] = []
     for worker in range(workers):
         ranges = pipeline._sweeps(qs, worker=worker, workers=workers)
 
         def inside(pk: int, lo: int, hi: int | None) -> bool:
             return lo <= pk and (hi is None or pk < hi)
 
+        assert [stealing for *_r, stealing in ranges] == [False] + [True] * (workers - 1)
         for pk in [*ids, ids[-1] + 100]:  # an account added during the run is walked too
-            assert sum(inside(pk, lo, hi) for lo, hi in ranges) == 1, (worker, pk, ranges)
-        first.append({pk for pk in ids if inside(pk, *ranges[0])})
+            assert sum(inside(pk, lo, hi) for lo, hi, _s in ranges) == 1, (worker, pk)
+        own.append({pk for pk in ids if inside(pk, *ranges[0][:2])})
     # The own slices split the accounts between the workers.
-    assert sorted(pk for own in first for pk in own) == ids
-    assert all(first)
+    assert sorted(pk for mine in own for pk in mine) == ids
+    assert all(own)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_done_early_takes_the_end_of_a_slower_ones_slice(branch_a, counselor_a):
+    """Worker 0 never runs: worker 1 does its own slice, then all of worker 0's from the
+    top down, and finishes the run alone."""
+    students = [absent_growth(branch_a, counselor_a) for _ in range(6)]
+    run = ScanRun.objects.create()
+    real = pipeline._scan_chunk
+    order: list[int] = []
+
+    def record(qs, **kw):
+        order.append(min(qs.values_list("pk", flat=True)))
+        return real(qs, **kw)
+
+    with mock.patch.object(pipeline, "_scan_chunk", side_effect=record):
+        finished = pipeline.scan_lifecycle(run=run, chunk_size=1, worker=1, workers=2)
+    ids = sorted(s.pk for s in students)
+    assert order == ids[3:] + ids[:3][::-1]  # own half upwards, the other half downwards
+    assert finished.status == ScanRun.Status.FINISHED
+    assert finished.scanned == AccountScore.objects.filter(run=run).count() == len(ids)
 
 
 def test_the_nightly_task_fired_twice_a_day_joins_one_run(branch_a):
