@@ -88,3 +88,59 @@ def test_inside_a_transaction_the_run_stays_in_this_process(branch_a, counselor_
     run, queries = scan_in_processes(ScanRun.objects.create(), workers=2, chunk_size=1)
     assert run.status == ScanRun.Status.FINISHED and queries == 0
     assert AccountScore.objects.filter(run=run).count() == len(students)
+
+
+@pytest.mark.django_db
+def test_unscored_accounts_are_those_of_other_runs_or_never_scored(branch_a, branch_b):
+    from students.models import Student
+    from tests.factories import StudentFactory
+
+    earlier, run = ScanRun.objects.create(), ScanRun.objects.create()
+    done, stale, never = (StudentFactory(branch=branch_a) for _ in range(3))
+    elsewhere = StudentFactory(branch=branch_b)
+    for student, by in ((done, run), (stale, earlier), (elsewhere, earlier)):
+        AccountScore.objects.create(student=student, branch=student.branch, run=by,
+                                    current_value=0, potential_value=0)
+    everyone = Student.objects.all()
+    assert pipeline._unscored_ids(everyone, run) == sorted([stale.pk, never.pk,
+                                                            elsewhere.pk])
+    branch = Student.objects.filter(branch=branch_a)
+    assert pipeline._unscored_ids(branch, run) == sorted([stale.pk, never.pk])
+    # Nothing locks them (SQLite has no row locks): failed or late, not in flight.
+    assert pipeline._others_still_working(branch, run) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unscored_account_locked_by_another_worker_means_it_is_still_working(
+        postgres_only, branch_a):
+    import threading
+
+    from django.db import connection, transaction
+
+    from students.models import Student
+    from tests.factories import StudentFactory
+
+    run = ScanRun.objects.create()
+    held, free = StudentFactory(branch=branch_a), StudentFactory(branch=branch_a)
+    AccountScore.objects.create(student=free, branch=branch_a, run=run, current_value=0,
+                                potential_value=0)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:  # holds a chunk's row lock, as a worker mid-chunk does
+        try:
+            with transaction.atomic():
+                list(Student.objects.select_for_update().filter(pk=held.pk))
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        assert pipeline._others_still_working(Student.objects.all(), run) is True
+    finally:
+        release.set()
+        thread.join(10)
+    assert pipeline._others_still_working(Student.objects.all(), run) is False
