@@ -126,11 +126,8 @@ def _contracts_with_sums(lo: int, hi: int, *, year_ago: dt.datetime,
     ledger = {r["contract_id"]: r for r in LedgerEntry.objects.filter(**crng).values(
         "contract_id").annotate(**ledger_aggs)}
     empty = {"total": None, "recent": None} | dict.fromkeys(ledger_aggs)
-    rows = []
-    for c in contracts:
-        p, led = paid.get(c["id"], {}), ledger.get(c["id"], {})
-        rows.append(c | {k: p.get(k, led.get(k, v)) for k, v in empty.items()})
-    return rows
+    return [{**c, **empty, **paid.get(c["id"], {}), **ledger.get(c["id"], {})}
+            for c in contracts]
 
 
 def _float(expression: Any) -> Cast:

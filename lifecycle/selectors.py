@@ -406,10 +406,6 @@ def type_figures_by_branch(qs: QuerySet, branch_ids: Iterable[int], *,
         cell["n"] += n
         # SQLite sums decimals as floats: through str, to the cent, like PostgreSQL.
         cell["revenue"] += Decimal(str(money)).quantize(cents) if money else Decimal("0")
-    for cells in revenue.values():
-        for cell in cells.values():
-            if cell["revenue"]:
-                cell["revenue"] = cell["revenue"].quantize(cents)
     return by_type, revenue
 
 

@@ -54,7 +54,7 @@ def receiver() -> Iterator[Receiver]:
             self.wfile.write(b"ok")
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Quiet: one line per delivery would bury the test output."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/crm"
