@@ -21,7 +21,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, ExpressionWrapper, FloatField, Max, Q, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -48,7 +60,7 @@ from .value import ValueFigures
 
 STREAK_LOOKBACK_DAYS = 180
 EXAM_COUNT = 5
-_DEAD = {Contract.Status.CANCELLED, Contract.Status.REFUNDED}
+_DEAD = [str(Contract.Status.CANCELLED), str(Contract.Status.REFUNDED)]
 _PRESENT = [str(s) for s in Attendance.PRESENT]
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -78,56 +90,146 @@ def _f(x: Decimal | float | int | None) -> float:
 
 
 _CONSUMED_KINDS = [LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]
+_ACTIVE = str(Contract.Status.ACTIVE)
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
-def _contracts_with_sums(lo: int, hi: int, *, year_ago: dt.datetime,
-                         since_dts: list[dt.datetime]) -> list[dict]:
-    """The contracts of students lo..hi with what was paid and the hours left and used.
+class _NoContracts(dict):
+    """A student without contracts: every count 0, every sum and date None."""
 
-    Each row: the contract's own columns (money and hours as floats: the scores are
-    float arithmetic, and a few million Decimals a night cost more to build than the
-    aggregate), `total` and `recent` (paid, paid in the last year), `balance` (hours
-    left) and `c0`, `c1`... (hours consumed since each of `since_dts`, negative).
-    PostgreSQL sums each contract's payments and ledger in one LATERAL index scan (half
-    the time of grouping both tables by contract, and one result set instead of three).
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+_NO_CONTRACTS = _NoContracts.fromkeys(("n", "dead", "purchases_all", "purchases", "episode_all",
+                                       "episode", "renewals", "live", "subjects"), 0)
+
+
+def _contract_sums_sql(lo: int, hi: int, *, year_ago: dt.datetime,
+                       since_dts: list[dt.datetime]) -> tuple[str, list]:
+    """SQL of the contracts of students lo..hi, one row each, with what was paid and the
+    hours left and used: `total` and `recent` (paid, paid in the last year), `balance`
+    (hours left) and `c0`, `c1`... (hours consumed since each of `since_dts`, negative).
+
+    PostgreSQL sums each contract's payments and ledger in one LATERAL index scan each;
+    other databases take correlated subqueries (one per sum: fine at their sizes).
     """
-    rng = {"student_id__gte": lo, "student_id__lte": hi}
-    crng = {"contract__student_id__gte": lo, "contract__student_id__lte": hi}
-    contracts = Contract.objects.filter(**rng).values(
+    contracts = Contract.objects.filter(student_id__gte=lo, student_id__lte=hi).values(
         "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until",
-        "created_at", "course__subject", price=_float("list_price"), off=_float("discount"),
-        hours=_float("hours_purchased"), gifted=_float("hours_gifted"),
-        unit_price=_float("course__unit_price"))
+        "created_at", subject=F("course__subject"),
+        amount=ExpressionWrapper(F("list_price") - F("discount"), output_field=_MONEY),
+        list_value=ExpressionWrapper(
+            F("course__unit_price") * (F("hours_purchased") + F("hours_gifted")),
+            output_field=_MONEY))
+    consumed = Q(kind__in=_CONSUMED_KINDS)
+    if connection.vendor != "postgresql":
+        def total(model: type, column: str, condition: Q | None = None) -> Subquery:
+            return Subquery(model.objects.filter(condition or Q(), contract=OuterRef("pk"))
+                            .order_by()
+                            .values("contract").annotate(s=Sum(column)).values("s"))
+
+        sums = {"total": total(Payment, "amount"),
+                "recent": total(Payment, "amount", Q(paid_at__gte=year_ago)),
+                "balance": total(LedgerEntry, "hours")}
+        for i, since in enumerate(since_dts):
+            sums[f"c{i}"] = total(LedgerEntry, "hours", consumed & Q(occurred_at__gte=since))
+        return contracts.annotate(**sums).query.sql_with_params()
+    sql, params = contracts.query.sql_with_params()
+    columns = ", ".join(
+        f"SUM(l.hours) FILTER (WHERE l.kind IN (%s, %s) AND l.occurred_at >= %s) AS c{i}"
+        for i in range(len(since_dts)))
+    ledger, payments = LedgerEntry._meta.db_table, Payment._meta.db_table
+    return (
+        f"SELECT c.*, p.total, p.recent, l.* FROM ({sql}) c "
+        f"CROSS JOIN LATERAL (SELECT SUM(amount) AS total, SUM(amount) FILTER "
+        f"  (WHERE paid_at >= %s) AS recent FROM {payments} WHERE contract_id = c.id) p "
+        f"CROSS JOIN LATERAL (SELECT SUM(l.hours) AS balance{', ' if columns else ''}"
+        f"{columns} FROM {ledger} l WHERE l.contract_id = c.id) l",
+        [*params, year_ago, *(v for since in since_dts for v in (*_CONSUMED_KINDS, since))])
+
+
+def contract_figures(lo: int, hi: int, *, now: dt.datetime, since_dts: list[dt.datetime],
+                     terminated: QuerySet) -> dict[int, dict]:
+    """Per student of lo..hi with contracts: what the rules and scores read of them.
+
+    One grouped statement over the per-contract sums (`_contract_sums_sql`), so the
+    database hands back a row per student instead of every contract with its dates
+    (building those rows cost more than the SQL). Counts whose rule depends on the
+    branch's policy come in both variants: `*_all` counts a paid trial as a purchase.
+    Money and hours arrive as floats (the scores are float arithmetic); dates as dates.
+    `terminated`: (student_id, t) of each student's latest termination: an episode
+    counts only contracts recorded after it.
+    """
+    today = timezone.localdate(now)
+    inner, params = _contract_sums_sql(lo, hi, year_ago=now - dt.timedelta(days=365),
+                                       since_dts=since_dts)
+    term_sql, term_params = terminated.query.sql_with_params()
+    ops = connection.ops
+    dead = ", ".join(["%s"] * len(_DEAD))
+    alive = f"c.status NOT IN ({dead})"
+    active = "c.status = %s"
+    paid = "c.total > 0"
+    episode = f"{paid} AND {alive} AND (t.t IS NULL OR c.created_at > t.t)"
+    cheap = f"{paid} AND NOT c.is_trial AND {alive}"
+
+    def fl(expression: str) -> str:
+        return f"CAST({expression} AS double precision)"
+
+    columns = [
+        ("n", "COUNT(*)", []),
+        ("paid_total", fl("SUM(c.total)"), []),
+        ("paid_recent", fl("SUM(c.recent)"), []),
+        ("remaining", fl("SUM(c.balance)"), []),
+        *((f"c{i}", fl(f"SUM(c.c{i})"), []) for i in range(len(since_dts))),
+        ("dead", f"COUNT(*) FILTER (WHERE NOT ({alive}))", [*_DEAD]),
+        ("purchases_all", f"COUNT(*) FILTER (WHERE {paid})", []),
+        ("purchases", f"COUNT(*) FILTER (WHERE {paid} AND NOT c.is_trial)", []),
+        ("episode_all", f"COUNT(*) FILTER (WHERE {episode})", [*_DEAD]),
+        ("episode", f"COUNT(*) FILTER (WHERE {episode} AND NOT c.is_trial)", [*_DEAD]),
+        ("first_all", f"MIN(c.signed_on) FILTER (WHERE {episode})", [*_DEAD]),
+        ("first", f"MIN(c.signed_on) FILTER (WHERE {episode} AND NOT c.is_trial)", [*_DEAD]),
+        ("renewals", f"COUNT(*) FILTER (WHERE c.is_renewal AND NOT c.is_trial AND {alive})",
+         [*_DEAD]),
+        ("live", f"COUNT(*) FILTER (WHERE {active} AND c.valid_until >= %s "
+                 "AND c.balance > 0)", [_ACTIVE, ops.adapt_datefield_value(today)]),
+        ("amount", fl(f"SUM(c.amount) FILTER (WHERE {cheap})"), [*_DEAD]),
+        ("list_value", fl(f"SUM(c.list_value) FILTER (WHERE {cheap})"), [*_DEAD]),
+        ("subjects", f"COUNT(DISTINCT c.subject) FILTER (WHERE {alive} AND ({active} "
+                     "OR c.signed_on >= %s))",
+         [*_DEAD, _ACTIVE, ops.adapt_datefield_value(today - dt.timedelta(days=365))]),
+        ("unpaid_since", f"MIN(c.signed_on) FILTER (WHERE {active} AND c.amount > 0 "
+                         "AND COALESCE(c.total, 0) < c.amount)", [_ACTIVE]),
+    ]
+    select = ", ".join(f"{expression} AS {name}" for name, expression, _ in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.student_id, {select} FROM ({inner}) c "
+            f"LEFT JOIN ({term_sql}) t ON t.student_id = c.student_id GROUP BY c.student_id",
+            [*(p for _, _, ps in columns for p in ps), *params, *term_params])
+        names = ["student_id", *(name for name, _, _ in columns)]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if connection.vendor != "postgresql":  # SQLite hands dates back as text
+        for row in rows:
+            for name in ("first_all", "first", "unpaid_since"):
+                if isinstance(row[name], str):
+                    row[name] = dt.date.fromisoformat(row[name])
+    return {row["student_id"]: row for row in rows}
+
+
+def _exam_percents(exams: QuerySet) -> dict[int, list[float]]:
+    """Each student's exam percents in date order. PostgreSQL hands back one array per
+    student (a quarter of the rows, and no per-exam dict built in Python)."""
+    pct = ExpressionWrapper(_float("score") * 100.0 / _float("full_marks"),
+                            output_field=FloatField())
     if connection.vendor == "postgresql":
-        sql, params = contracts.query.sql_with_params()
-        consumed = ", ".join(
-            f"(SUM(l.hours) FILTER (WHERE l.kind IN (%s, %s) AND l.occurred_at >= %s))::float8"
-            f" AS c{i}" for i in range(len(since_dts)))
-        consumed_params = [v for since in since_dts for v in (*_CONSUMED_KINDS, since)]
-        ledger, payments = LedgerEntry._meta.db_table, Payment._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT c.*, p.total, p.recent, l.* FROM ({sql}) c "
-                f"CROSS JOIN LATERAL (SELECT SUM(amount)::float8 AS total, (SUM(amount) "
-                f"  FILTER (WHERE paid_at >= %s))::float8 AS recent FROM {payments} "
-                f"  WHERE contract_id = c.id) p "
-                f"CROSS JOIN LATERAL (SELECT SUM(l.hours)::float8 AS balance"
-                f"{', ' if consumed else ''}{consumed} FROM {ledger} l "
-                f"  WHERE l.contract_id = c.id) l", [*params, year_ago, *consumed_params])
-            names = [col.name for col in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    paid = {r["contract_id"]: r for r in Payment.objects.filter(**crng).values(
-        "contract_id").annotate(total=_float(Sum("amount")),
-                                recent=_float(Sum("amount", filter=Q(paid_at__gte=year_ago))))}
-    ledger_aggs: dict[str, Any] = {"balance": _float(Sum("hours"))}
-    for i, since in enumerate(since_dts):
-        ledger_aggs[f"c{i}"] = _float(Sum("hours", filter=Q(kind__in=_CONSUMED_KINDS,
-                                                            occurred_at__gte=since)))
-    ledger = {r["contract_id"]: r for r in LedgerEntry.objects.filter(**crng).values(
-        "contract_id").annotate(**ledger_aggs)}
-    empty = {"total": None, "recent": None} | dict.fromkeys(ledger_aggs)
-    return [{**c, **empty, **paid.get(c["id"], {}), **ledger.get(c["id"], {})}
-            for c in contracts]
+        from django.contrib.postgres.aggregates import ArrayAgg
+
+        return dict(exams.order_by().values("student_id").annotate(
+            pcts=ArrayAgg(pct, order_by=("exam_date", "id"))).values_list("student_id", "pcts"))
+    out: dict[int, list[float]] = defaultdict(list)
+    for sid, percent in exams.order_by("exam_date", "id").values_list("student_id", pct):
+        out[sid].append(percent)
+    return out
 
 
 def _float(expression: Any) -> Cast:
@@ -177,10 +279,11 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
                    | set(base_since.values()))
     year_ago = now - dt.timedelta(days=365)
 
-    terminated = dict(Transition.objects.filter(**rng, to_period=Period.TERMINATION)
-                      .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
+    terminations = (Transition.objects.filter(**rng, to_period=Period.TERMINATION)
+                    .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
+    terminated = dict(terminations)
     since_dts = sorted(set(risk_since_dt.values()))
-    contracts = _contracts_with_sums(lo, hi, year_ago=year_ago, since_dts=since_dts)
+    contracts = contract_figures(lo, hi, now=now, since_dts=since_dts, terminated=terminations)
     refunds = fetch_dicts(Refund.objects.filter(**crng).values(
         "contract__student_id", "status", "requested_at", amount_f=_float("amount")))
     att_aggs: dict[str, Any] = {"last_present": Max("date", filter=Q(status__in=_PRESENT))}
@@ -214,19 +317,12 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             "surveyed_at", "id").values("student_id", "respondent", "overall", "teaching",
                                         "service", "environment", "recommend")):
         surveys[row["student_id"]].append(row)
-    exams: dict[int, list[float]] = defaultdict(list)
-    for row in fetch_dicts(ExamScore.objects.filter(
-            **rng, exam_date__gte=today - dt.timedelta(days=365)).order_by(
-            "exam_date", "id").values("student_id", pct=ExpressionWrapper(
-                _float("score") * 100.0 / _float("full_marks"), output_field=FloatField()))):
-        exams[row["student_id"]].append(row["pct"])
+    exams = _exam_percents(ExamScore.objects.filter(
+        **rng, exam_date__gte=today - dt.timedelta(days=365)))
     states = (clear_since if clear_since is not None else dict(
         RiskState.objects.filter(**rng).values_list("student_id", "clear_since")))
     referrals = referral_figures(wanted)
 
-    by_student: dict[int, list[dict]] = defaultdict(list)
-    for c in contracts:
-        by_student[c["student_id"]].append(c)
     refunds_by: dict[int, list[dict]] = defaultdict(list)
     for r in refunds:
         refunds_by[r["contract__student_id"]].append(r)
@@ -239,46 +335,15 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
         policy = branch_policy[bid]
         term_at = terminated.get(sid)
         cut = term_at or _EPOCH
-        mine = by_student.get(sid, [])
-        purchases = episode = renewals_raw = dead = live = 0
-        first_on: dt.date | None = None
-        remaining = consumed = 0.0
-        amount_sum = list_sum = 0.0
-        paid_total = paid_recent = 0.0
-        subjects: set[str] = set()
-        unpaid_days: int | None = None
-        ci = since_dts.index(risk_since_dt[bid])
-        consumed_key = f"c{ci}"
-        for c in mine:
-            got = c["total"] or 0.0
-            paid_total += got
-            paid_recent += c["recent"] or 0.0
-            balance = c["balance"] or 0.0
-            remaining += balance
-            consumed += c[consumed_key] or 0.0
-            is_dead = c["status"] in _DEAD
-            dead += is_dead
-            qualifying = policy.trial_counts_as_purchase or not c["is_trial"]
-            if got > 0 and qualifying:
-                purchases += 1
-                if c["created_at"] > cut and not is_dead:
-                    episode += 1
-                    first_on = min(first_on, c["signed_on"]) if first_on else c["signed_on"]
-            if not c["is_trial"] and c["is_renewal"] and not is_dead:
-                renewals_raw += 1
-            if (c["status"] == Contract.Status.ACTIVE and c["valid_until"] >= today
-                    and balance > 0):
-                live += 1
-            amount = c["price"] - c["off"]
-            if got > 0 and not c["is_trial"] and not is_dead:
-                amount_sum += amount
-                list_sum += c["unit_price"] * (c["hours"] + c["gifted"])
-            if not is_dead and (c["status"] == Contract.Status.ACTIVE
-                                or c["signed_on"] >= today - dt.timedelta(days=365)):
-                subjects.add(c["course__subject"])
-            if c["status"] == Contract.Status.ACTIVE and amount > 0 and got < amount:
-                days = (today - c["signed_on"]).days
-                unpaid_days = max(unpaid_days or 0, days)
+        k = contracts.get(sid, _NO_CONTRACTS)
+        everything = policy.trial_counts_as_purchase  # a paid trial is a purchase too
+        purchases = k["purchases_all"] if everything else k["purchases"]
+        episode = k["episode_all"] if everything else k["episode"]
+        first_on = k["first_all"] if everything else k["first"]
+        paid_total, paid_recent = k["paid_total"] or 0.0, k["paid_recent"] or 0.0
+        remaining = k["remaining"] or 0.0
+        consumed = k[f"c{since_dts.index(risk_since_dt[bid])}"] or 0.0
+        unpaid_days = (today - k["unpaid_since"]).days if k["unpaid_since"] else None
         refunds_paid = sum(r["amount_f"] for r in refunds_by.get(sid, [])
                            if r["status"] == Refund.Status.PAID)
         open_refunds = sum(1 for r in refunds_by.get(sid, [])
@@ -308,7 +373,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
         par_sat = _survey_avg(par[-1]) if par else None
         recommends = [r["recommend"] for r in rows if r["recommend"] is not None]
         weekly = max(-consumed, 0.0) / max(policy.risk_window_weeks, 1)
-        renewals = renewals_raw if term_at is None else max(episode - 1, 0)
+        renewals = k["renewals"] if term_at is None else max(episode - 1, 0)
         days_since_first = (today - first_on).days if first_on else None
         risk_fig = RiskFigures(
             consecutive_absences=streak,
@@ -332,7 +397,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             period=s["period"], previous_period=s["previous_period"],
             period_since=s["period_since"], purchases=purchases, episode_purchases=episode,
             renewals=renewals, days_since_first_purchase=days_since_first,
-            contracts=len(mine), dead_contracts=dead, live_contracts=live,
+            contracts=k["n"], dead_contracts=k["dead"], live_contracts=k["live"],
             open_refunds=open_refunds, terminated_at=term_at,
             growth_attendance_rate=gp / (gp + ga) if gp + ga else None,
             latest_satisfaction=latest_any,
@@ -340,8 +405,9 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
             figures=risk_fig,
         )
         value = ValueFigures(
-            paid_total=max(paid_total - refunds_paid, 0.0), list_value=list_sum,
-            contract_amount=amount_sum, spend_365=paid_recent, subjects_365=len(subjects),
+            paid_total=max(paid_total - refunds_paid, 0.0), list_value=k["list_value"] or 0.0,
+            contract_amount=k["amount"] or 0.0, spend_365=paid_recent,
+            subjects_365=k["subjects"],
             renewals=renewals, tenure_days=days_since_first,
             complaints_365=com["year"] if com else 0,
             contacts_90=con["c90"] if con else 0, contacts_180=con["c180"] if con else 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -29,6 +30,7 @@ from lifecycle.tasks import nightly_lifecycle_task
 from students.models import Student
 from tests.factories import (
     ComplaintFactory,
+    CourseFactory,
     ExamScoreFactory,
     GuardianshipFactory,
     InteractionFactory,
@@ -37,7 +39,7 @@ from tests.factories import (
     staff,
 )
 
-from .conftest import attend, paid_contract, scan
+from .conftest import attend, days_ago, paid_contract, scan
 
 pytestmark = pytest.mark.django_db
 P = Period
@@ -379,3 +381,80 @@ def test_each_branch_reads_consumption_and_payments_over_its_own_window(branch_a
     # Paid in the last year: only the recent payment, in both branches.
     assert long_acc.value.spend_365 == short_acc.value.spend_365 == 100
     assert long_acc.value.paid_total == short_acc.value.paid_total > 100
+
+
+def _contract_book(branch) -> tuple[Student, Student]:
+    """Two accounts whose contracts exercise every per-student contract figure.
+
+    `ended`: an old contract before a termination, a paid trial, an underpaid renewal
+    and a cancelled one. `plain`: a paid renewal and nothing else (no termination)."""
+    from lifecycle.models import Transition
+    from students.models import Contract, Payment
+
+    english = CourseFactory(subject="english", unit_price=Decimal("100.00"))
+    ended = StudentFactory(branch=branch, period=P.MATURITY)
+    old = paid_contract(ended, signed_days_ago=500, paid=False, hours_gifted=Decimal("4"),
+                        discount=Decimal("800"), status=Contract.Status.COMPLETED,
+                        valid_until=days_ago(100))
+    Payment.objects.create(contract=old, amount=7200, method="cash",
+                           paid_at=timezone.now() - dt.timedelta(days=450))
+    terminated_at = timezone.now() - dt.timedelta(days=300)
+    Contract.objects.filter(pk=old.pk).update(created_at=terminated_at - dt.timedelta(days=1))
+    Transition.objects.create(student=ended, from_period=P.MATURITY, to_period=P.TERMINATION,
+                              at=terminated_at, trigger="risk", reason="test")
+    paid_contract(ended, signed_days_ago=100, is_trial=True, course=english,
+                  list_price=Decimal("200"), hours_purchased=Decimal("2"))
+    renewal = paid_contract(ended, signed_days_ago=20, is_renewal=True, paid=False)
+    Payment.objects.create(contract=renewal, amount=3000, method="cash", paid_at=timezone.now())
+    paid_contract(ended, signed_days_ago=60, list_price=Decimal("1000"),
+                  status=Contract.Status.CANCELLED)
+    plain = StudentFactory(branch=branch, period=P.GROWTH)
+    paid_contract(plain, signed_days_ago=200)
+    paid_contract(plain, signed_days_ago=10, is_renewal=True)
+    return ended, plain
+
+
+@pytest.mark.parametrize("trial_counts", [False, True])
+def test_the_contract_figures_of_a_chunk(branch_a, trial_counts):
+    """Purchases, the episode after a termination, renewals, live contracts, money,
+    subjects and the oldest underpaid contract, as the nightly reader sums them."""
+    ended, plain = _contract_book(branch_a)
+    policy = PolicyValues(trial_counts_as_purchase=trial_counts)
+    accounts = load_accounts([ended.pk, plain.pk], policies={branch_a.pk: policy},
+                             now=timezone.now())
+    facts, value = accounts[ended.pk].facts, accounts[ended.pk].value
+    # Paid: the old contract (before the termination), the renewal and the cancelled one;
+    # the trial counts as a purchase only under that policy. The episode keeps what was
+    # recorded after the termination and is not dead: the renewal (and the trial).
+    assert (facts.contracts, facts.dead_contracts) == (4, 1)
+    assert facts.purchases == (4 if trial_counts else 3)
+    assert facts.episode_purchases == (2 if trial_counts else 1)
+    assert facts.days_since_first_purchase == (100 if trial_counts else 20)
+    assert facts.renewals == (1 if trial_counts else 0)  # after a termination: the episode's
+    assert facts.live_contracts == 2  # the trial and the renewal: active, hours left
+    assert facts.figures.remaining_hours == 40 + 2 + 40 + 40  # every ledger, dead or not
+    assert facts.figures.unpaid_contract_days == 20  # the renewal: 3,000 of 8,000 paid
+    assert value.paid_total == 7200 + 200 + 3000 + 1000
+    assert value.spend_365 == 200 + 3000 + 1000  # the old payment is 450 days old
+    assert value.contract_amount == (8000 - 800) + 8000  # paid, not a trial, not dead
+    assert value.list_value == 200 * (40 + 4) + 200 * 40
+    assert value.subjects_365 == 2  # english (trial, active) and math (the renewal)
+    assert accounts[plain.pk].facts.renewals == 1
+    assert accounts[plain.pk].facts.figures.unpaid_contract_days is None
+    assert accounts[plain.pk].value.subjects_365 == 1
+
+
+def test_the_exam_trend_reads_the_latest_exams_of_the_year_in_date_order(branch_a):
+    """Recorded out of order, one exam over a year old: the trend is the latest five
+    of the year (95, 200 days ago, is the sixth)."""
+    from lifecycle.risk import exam_slope
+
+    student = StudentFactory(branch=branch_a, period=P.MATURITY)
+    by_days_ago = {400: 10, 30: 70, 150: 90, 10: 60, 90: 80, 120: 85, 200: 95}
+    for days, score in by_days_ago.items():
+        ExamScoreFactory(student=student, score=score, full_marks=100,
+                         exam_date=timezone.localdate() - dt.timedelta(days=days))
+    figures = load_accounts([student.pk], policies={}, now=timezone.now())[student.pk]
+    latest_five = [by_days_ago[d] for d in (150, 120, 90, 30, 10)]
+    assert figures.facts.figures.exam_slope == pytest.approx(exam_slope(latest_five))
+    assert figures.facts.figures.exam_slope == pytest.approx(-7.5)
