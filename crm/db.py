@@ -119,8 +119,12 @@ def _copy_text(value: object) -> str:
 
 def _copy_json(value: object) -> str:
     """A JSON column's value for COPY: compact, UTF-8, like json.dumps(separators=(",", ":"),
-    ensure_ascii=False), at a fraction of the cost (orjson)."""
-    return _copy_escape(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode())
+    ensure_ascii=False), at a fraction of the cost (orjson).
+
+    JSON text holds no raw tab, newline or carriage return (strings escape them, and
+    compact output has no indentation), so only its backslashes need COPY's escaping."""
+    text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return text.replace("\\", "\\\\") if "\\" in text else text
 
 
 def _pg_copy(meta: models.options.Options, cols: list[str], rows: list[tuple], extra: tuple,

@@ -65,7 +65,7 @@ _PRESENT = [str(s) for s in Attendance.PRESENT]
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class Account:
     """One account of a chunk: identity, the plain facts and where they came from."""
 
@@ -80,8 +80,10 @@ class Account:
     value: ValueFigures
     last_present_on: dt.date | None = None
     figures: dict[str, Any] = field(default_factory=dict)
-    # The nightly job's memo of the risk score (None also for non-maintenance accounts).
+    # The nightly job's memo of the risk score (None also for non-maintenance accounts)
+    # and of its factors as stored (code, value, points).
     risk: Any = None
+    risk_factors: list = field(default_factory=list)
     risk_known: bool = False
 
 
@@ -114,7 +116,7 @@ def _contract_sums_sql(lo: int, hi: int, *, year_ago: dt.datetime,
     PostgreSQL sums each contract's payments and ledger in one LATERAL index scan each;
     other databases take correlated subqueries (one per sum: fine at their sizes).
     """
-    contracts = Contract.objects.filter(student_id__gte=lo, student_id__lte=hi).values(
+    contracts = Contract.objects.filter(student_id__gte=lo, student_id__lte=hi).order_by().values(
         "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until",
         "created_at", subject=F("course__subject"),
         amount=ExpressionWrapper(F("list_price") - F("discount"), output_field=_MONEY),
@@ -260,9 +262,14 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
     today = timezone.localdate(now)
     rng = {"student_id__gte": lo, "student_id__lte": hi}
     crng = {"contract__student_id__gte": lo, "contract__student_id__lte": hi}
-    students = fetch_dicts(Student.objects.filter(pk__gte=lo, pk__lte=hi).values(
+    # The last lesson attended: one step back along each student's (student, date) index,
+    # where a grouped MAX reads every roll call of their history.
+    attended = Attendance.objects.filter(student=OuterRef("pk"), status__in=_PRESENT)
+    students = fetch_dicts(Student.objects.filter(pk__gte=lo, pk__lte=hi).order_by().values(
         "pk", "branch_id", "counselor_id", "period", "previous_period", "period_since",
-        "decision_style"))
+        "decision_style", last_present=Subquery(attended.order_by("-date").values("date")[:1])))
+    if not students:
+        return {}
     # The windows are policy per branch: one conditional aggregate per distinct date.
     fallback = PolicyValues()
     branch_policy = {b: policies.get(b, fallback) for b in {s["branch_id"] for s in students}}
@@ -286,19 +293,20 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
     contracts = contract_figures(lo, hi, now=now, since_dts=since_dts, terminated=terminations)
     refunds = fetch_dicts(Refund.objects.filter(**crng).values(
         "contract__student_id", "status", "requested_at", amount_f=_float("amount")))
-    att_aggs: dict[str, Any] = {"last_present": Max("date", filter=Q(status__in=_PRESENT))}
+    att_aggs: dict[str, Any] = {}
     for i, since in enumerate(dates):
         att_aggs[f"p{i}"] = Count("pk", filter=Q(status__in=_PRESENT, date__gte=since))
         att_aggs[f"a{i}"] = Count("pk", filter=Q(status=Attendance.Status.ABSENT,
                                                  date__gte=since))
     attendance = {r["student_id"]: r for r in fetch_dicts(
-        Attendance.objects.filter(**rng).values("student_id").annotate(**att_aggs))}
+        Attendance.objects.filter(**rng, date__gte=dates[0]).values("student_id")
+        .annotate(**att_aggs))}
     absences: dict[int, list[dt.date]] = defaultdict(list)
-    for row in fetch_dicts(Attendance.objects.filter(
+    for sid, day in Attendance.objects.filter(
             **rng, status=Attendance.Status.ABSENT,
-            date__gte=today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values(
-            "student_id", "date")):
-        absences[row["student_id"]].append(row["date"])
+            date__gte=today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values_list(
+            "student_id", "date"):
+        absences[sid].append(day)
     contacts = {r["student_id"]: r for r in fetch_dicts(
         Interaction.objects.filter(**rng).values("student_id").annotate(
             last=Max("occurred_at"),
@@ -361,7 +369,7 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
         rp, ra = window(risk_since[bid])
         bp, ba = window(base_since[bid])
         bp, ba = bp - rp, ba - ra  # the baseline excludes the recent window
-        last_present = att["last_present"] if att else None
+        last_present = s["last_present"]
         streak = sum(1 for d in absences.get(sid, []) if last_present is None or d > last_present)
         con = contacts.get(sid)
         com = complaints.get(sid)

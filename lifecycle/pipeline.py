@@ -405,6 +405,8 @@ def _risk_of(acc: Account, ctx: RunContext) -> RiskResult | None:
     if not acc.risk_known:
         acc.risk = (risk_score(acc.facts.figures, ctx.risk_policy(acc))
                     if acc.period in MAINTENANCE_PERIODS else None)
+        acc.risk_factors = ([{"code": f.code, "value": f.value, "points": f.points}
+                             for f in acc.risk.factors] if acc.risk else [])
         acc.risk_known = True
     return acc.risk
 
@@ -418,8 +420,7 @@ def _refresh_risk_states(accounts: Any, states: dict[int, _State],
         if result is None:
             continue
         policy = ctx.risk_policy(acc)
-        factors = [{"code": f.code, "value": f.value, "points": f.points}
-                   for f in result.factors]
+        factors = acc.risk_factors
         above = result.is_at_risk(policy)
         state = states.get(acc.id)
         if state is None:
@@ -476,8 +477,7 @@ def _write_scores(accounts: dict[int, Account], previous: dict[int, tuple], *,
         out[acc.id] = (value, risk)
         ctype = value.customer_type(acc.period)
         risk_value = risk.score if risk else None
-        factors = ([{"code": f.code, "value": f.value, "points": f.points}
-                    for f in risk.factors] if risk else [])
+        factors = acc.risk_factors
         before = previous.get(acc.id)
         trail, week_ago = _trail(before[1] if before else None, today, risk_value)
         row = {"student_id": acc.id, "run_id": run.pk, "scored_at": now,

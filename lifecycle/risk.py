@@ -21,7 +21,10 @@ from django.utils.translation import ngettext
 STUDENT_LED, PARENT_LED, JOINT = "student_led", "parent_led", "joint"
 
 
-@dataclass(frozen=True)
+# slots, not frozen: built for every account every night, and a frozen dataclass's
+# __init__ sets each field through object.__setattr__ (several times the cost).
+# Treat it as a value all the same: `dataclasses.replace`, never assignment.
+@dataclass(slots=True)
 class RiskFigures:
     """The signals available now, for one account. None means 'no data'."""
 
@@ -89,7 +92,7 @@ class RiskPolicy:
     other_factor: float = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
 class Factor:
     """One signal that fired: what, how much, and how many points it added."""
 
@@ -107,7 +110,7 @@ class Factor:
                 "text": self.text}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
 class RiskResult:
     score: int
     factors: list[Factor] = field(default_factory=list)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .models import PolicyValues
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
 class AccountFacts:
     """What the rules read about one account (all derived from records)."""
 

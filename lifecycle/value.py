@@ -53,7 +53,7 @@ PHASES = ("expected", "maintenance", "recovery")
 CUSTOMER_TYPES: tuple[str, ...] = tuple(f"{s}.{p}" for s in Segment.values for p in PHASES)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
 class ValueFigures:
     """The facts the value model reads for one account. None means 'no data'."""
 
@@ -99,7 +99,7 @@ class ValuePolicy:
     close_rate: float = 0.125
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
 class ValueResult:
     current: int
     potential: int
