@@ -57,6 +57,38 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+def cpu_seconds() -> float | None:
+    """CPU seconds used so far by this process, its ended children (the forked workers)
+    and every PostgreSQL process, ended ones included (the postmaster's children totals
+    hold the parallel workers and closed connections). None where there is no /proc.
+
+    Why: wall time on a shared machine moves by 10-20 % from run to run, and the job and
+    the floor do not always meet the same slowdown; the CPU they burn moves much less,
+    so its ratio shows the work the job does beyond the floor. Count it on a machine
+    where nothing else talks to PostgreSQL during the run.
+    """
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    own = sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+    ticks = 0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended while we looked
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:]
+        if name.startswith("postgres"):
+            ticks += sum(int(x) for x in fields.split()[11:15])  # utime stime cutime cstime
+    return own + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_since(before: float | None) -> float | None:
+    after = cpu_seconds()
+    return None if before is None or after is None else after - before
+
+
 def run_job(branch_id: int | None, chunk_size: int, *, trace: bool, workers: int = 1) -> dict:
     """One whole run. workers > 1: that many processes share it (lifecycle.parallel), as
     the Celery worker's processes do at night; their statements are counted by each."""
@@ -70,6 +102,7 @@ def run_job(branch_id: int | None, chunk_size: int, *, trace: bool, workers: int
     counter = QueryCounter()
     if trace:
         tracemalloc.start()
+    cpu = cpu_seconds()
     started = time.monotonic()
     if workers > 1:
         run, queries = scan_in_processes(run, workers=workers, chunk_size=chunk_size)
@@ -78,10 +111,11 @@ def run_job(branch_id: int | None, chunk_size: int, *, trace: bool, workers: int
             run = scan_lifecycle(run=run, chunk_size=chunk_size)
         queries = counter.n
     wall = time.monotonic() - started
+    cpu = _cpu_since(cpu)
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     if trace:
         tracemalloc.stop()
-    return {"wall": wall, "queries": queries, "peak_mb": peak / 2**20, "run": run}
+    return {"wall": wall, "cpu": cpu, "queries": queries, "peak_mb": peak / 2**20, "run": run}
 
 
 def vacuum() -> float:
@@ -100,8 +134,9 @@ def vacuum() -> float:
     return time.monotonic() - started
 
 
-def floor_sql() -> float:
-    """One hand-written statement reading the same tables grouped by student, one UPDATE."""
+def floor_sql() -> dict:
+    """One hand-written statement reading the same tables grouped by student, one UPDATE:
+    its wall time and CPU seconds."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -169,10 +204,11 @@ def floor_sql() -> float:
     params = {"since": since, "base": base, "since_dt": now - dt.timedelta(weeks=4),
               "d90": now - dt.timedelta(days=90), "now": now,
               "year": today - dt.timedelta(days=365)}
+    cpu = cpu_seconds()
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(sql, params)
-    return time.monotonic() - started
+    return {"wall": time.monotonic() - started, "cpu": _cpu_since(cpu)}
 
 
 def per_account_loop(sample: int) -> tuple[float, int]:
@@ -289,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         vacuum()
         floors.append(floor_sql())
     second = sorted(steady, key=lambda r: r["wall"])[len(steady) // 2]
-    floor = statistics.median(floors)
+    floor = statistics.median(f["wall"] for f in floors)
     print(f"  steady night     {second['wall']:8.1f} s   ({second['queries']:,} queries; median"
           f" of {args.repeat}: " + ", ".join(f"{r['wall']:.1f}" for r in steady) + ")")
     single = second
@@ -310,12 +346,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  N={n:>8,}  {big['peak_mb']:7.1f} MB")
 
     print(f"\nfloor: one SQL aggregate + UPDATE   {floor:8.1f} s   (median of "
-          + ", ".join(f"{f:.1f}" for f in floors) + ")")
-    pairs = sorted(r["wall"] / f for r, f in zip(steady, floors, strict=True))
+          + ", ".join(f"{f['wall']:.1f}" for f in floors) + ")")
+    pairs = sorted(r["wall"] / f["wall"] for r, f in zip(steady, floors, strict=True))
     print(f"  job / floor (steady night)        {second['wall'] / floor:8.2f} x   (each "
           "night / its floor: " + ", ".join(f"{x:.2f}" for x in pairs) + ")")
     print(f"  job / floor (first night)         {first['wall'] / floor:8.2f} x")
     print(f"  job / floor (one process)         {single['wall'] / floor:8.2f} x")
+    if all(r["cpu"] for r in steady) and all(f["cpu"] for f in floors):
+        job_cpu = statistics.median(r["cpu"] for r in steady)
+        floor_cpu = statistics.median(f["cpu"] for f in floors)
+        cpu_pairs = sorted(r["cpu"] / f["cpu"] for r, f in zip(steady, floors, strict=True))
+        print("  CPU seconds (Python processes and every PostgreSQL process), medians:")
+        print(f"    steady night {job_cpu:.1f} s, floor {floor_cpu:.1f} s, job / floor "
+              f"{job_cpu / floor_cpu:.2f} x   (each pair: "
+              + ", ".join(f"{x:.2f}" for x in cpu_pairs) + ")")
 
     loop_s, loop_q = per_account_loop(args.sample)
     per = loop_s / args.sample
