@@ -79,7 +79,6 @@ class Account:
     facts: AccountFacts
     value: ValueFigures
     last_present_on: dt.date | None = None
-    figures: dict[str, Any] = field(default_factory=dict)
     # The nightly job's memo of the risk score (None also for non-maintenance accounts)
     # and of its factors as stored (code, value, points).
     risk: Any = None
