@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
           "night / its floor: " + ", ".join(f"{x:.2f}" for x in pairs) + ")")
     print(f"  job / floor (first night)         {first['wall'] / floor:8.2f} x")
     print(f"  job / floor (one process)         {single['wall'] / floor:8.2f} x")
-    if all(r["cpu"] for r in steady) and all(f["cpu"] for f in floors):
+    if all(r["cpu"] is not None for r in steady + floors):
         job_cpu = statistics.median(r["cpu"] for r in steady)
         floor_cpu = statistics.median(f["cpu"] for f in floors)
         cpu_pairs = sorted(r["cpu"] / f["cpu"] for r, f in zip(steady, floors, strict=True))
