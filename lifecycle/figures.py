@@ -37,7 +37,6 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from crm.db import fetch_dicts
 from marketing.selectors.prospects import referral_figures
 from students.models import (
     Attendance,
@@ -91,6 +90,8 @@ def _f(x: Decimal | float | int | None) -> float:
 
 
 _CONSUMED_KINDS = [LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]
+_REFUND_PAID = str(Refund.Status.PAID)
+_REFUND_OPEN = (str(Refund.Status.REQUESTED), str(Refund.Status.APPROVED))
 _ACTIVE = str(Contract.Status.ACTIVE)
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -151,7 +152,18 @@ def _contract_sums_sql(lo: int, hi: int, *, year_ago: dt.datetime,
 
 def contract_figures(lo: int, hi: int, *, now: dt.datetime, since_dts: list[dt.datetime],
                      terminated: QuerySet) -> dict[int, dict]:
-    """Per student of lo..hi with contracts: what the rules and scores read of them.
+    """Per student of lo..hi with contracts: what the rules and scores read of them
+    (`contract_figures_sql`, run)."""
+    sql, params, names = contract_figures_sql(lo, hi, now=now, since_dts=since_dts,
+                                              terminated=terminated)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return contract_rows(cursor.fetchall(), names)
+
+
+def contract_figures_sql(lo: int, hi: int, *, now: dt.datetime, since_dts: list[dt.datetime],
+                         terminated: QuerySet) -> tuple[str, list, list[str]]:
+    """The statement of `contract_figures`: SQL, parameters and the columns' names.
 
     One grouped statement over the per-contract sums (`_contract_sums_sql`), so the
     database hands back a row per student instead of every contract with its dates
@@ -202,13 +214,15 @@ def contract_figures(lo: int, hi: int, *, now: dt.datetime, since_dts: list[dt.d
                          "AND COALESCE(c.total, 0) < c.amount)", [_ACTIVE]),
     ]
     select = ", ".join(f"{expression} AS {name}" for name, expression, _ in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.student_id, {select} FROM ({inner}) c "
+    return (f"SELECT c.student_id, {select} FROM ({inner}) c "
             f"LEFT JOIN ({term_sql}) t ON t.student_id = c.student_id GROUP BY c.student_id",
-            [*(p for _, _, ps in columns for p in ps), *params, *term_params])
-        names = ["student_id", *(name for name, _, _ in columns)]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            [*(p for _, _, ps in columns for p in ps), *params, *term_params],
+            ["student_id", *(name for name, _, _ in columns)])
+
+
+def contract_rows(fetched: list[tuple], names: list[str]) -> dict[int, dict]:
+    """`contract_figures_sql`'s rows by student, dates as dates."""
+    rows = [dict(zip(names, row, strict=True)) for row in fetched]
     if connection.vendor != "postgresql":  # SQLite hands dates back as text
         for row in rows:
             for name in ("first_all", "first", "unpaid_since"):
@@ -217,18 +231,25 @@ def contract_figures(lo: int, hi: int, *, now: dt.datetime, since_dts: list[dt.d
     return {row["student_id"]: row for row in rows}
 
 
-def _exam_percents(exams: QuerySet) -> dict[int, list[float]]:
-    """Each student's exam percents in date order. PostgreSQL hands back one array per
-    student (a quarter of the rows, and no per-exam dict built in Python)."""
+def _exam_percents(exams: QuerySet) -> QuerySet:
+    """Each student's exam percents in date order, as (student_id, [percents]) rows on
+    PostgreSQL (one array per student: a quarter of the rows, no per-exam tuple built
+    in Python), as (student_id, percent) rows in date order elsewhere."""
     pct = ExpressionWrapper(_float("score") * 100.0 / _float("full_marks"),
                             output_field=FloatField())
     if connection.vendor == "postgresql":
         from django.contrib.postgres.aggregates import ArrayAgg
 
-        return dict(exams.order_by().values("student_id").annotate(
-            pcts=ArrayAgg(pct, order_by=("exam_date", "id"))).values_list("student_id", "pcts"))
+        return exams.order_by().values("student_id").annotate(
+            pcts=ArrayAgg(pct, order_by=("exam_date", "id"))).values_list("student_id", "pcts")
+    return exams.order_by("exam_date", "id").values_list("student_id", pct)
+
+
+def _percents_by_student(rows: list[tuple]) -> dict[int, list[float]]:
+    if connection.vendor == "postgresql":
+        return dict(rows)
     out: dict[int, list[float]] = defaultdict(list)
-    for sid, percent in exams.order_by("exam_date", "id").values_list("student_id", pct):
+    for sid, percent in rows:
         out[sid].append(percent)
     return out
 
@@ -244,6 +265,10 @@ def _survey_avg(row: dict) -> float:
     return sum(values) / len(values)
 
 
+# Stand-ins for a chunk's id bounds while a reader compiles its SQL: no id is negative.
+_LO, _HI = -(2**62) - 1, -(2**62) - 3
+
+
 def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
                   now: dt.datetime, branch_avg: dict[int, float] | None = None,
                   clear_since: dict[int, dt.datetime | None] | None = None
@@ -253,186 +278,304 @@ def load_accounts(ids: Iterable[int], *, policies: dict[int, PolicyValues],
     `clear_since`: since when each account's risk is clear, when the caller already
     holds the risk states (the nightly chunk does); read here otherwise.
     """
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    lo, hi = ids[0], ids[-1]
-    wanted = set(ids)
-    today = timezone.localdate(now)
-    rng = {"student_id__gte": lo, "student_id__lte": hi}
-    crng = {"contract__student_id__gte": lo, "contract__student_id__lte": hi}
-    # The last lesson attended: one step back along each student's (student, date) index,
-    # where a grouped MAX reads every roll call of their history.
-    attended = Attendance.objects.filter(student=OuterRef("pk"), status__in=_PRESENT)
-    students = fetch_dicts(Student.objects.filter(pk__gte=lo, pk__lte=hi).order_by().values(
-        "pk", "branch_id", "counselor_id", "period", "previous_period", "period_since",
-        "decision_style", last_present=Subquery(attended.order_by("-date").values("date")[:1])))
-    if not students:
-        return {}
-    # The windows are policy per branch: one conditional aggregate per distinct date.
-    fallback = PolicyValues()
-    branch_policy = {b: policies.get(b, fallback) for b in {s["branch_id"] for s in students}}
-    growth_since = {b: today - dt.timedelta(weeks=p.growth_after_weeks)
-                    for b, p in branch_policy.items()}
-    risk_since = {b: today - dt.timedelta(weeks=p.risk_window_weeks)
-                  for b, p in branch_policy.items()}
-    # The account's own baseline: the two windows before the risk window.
-    base_since = {b: today - dt.timedelta(weeks=3 * p.risk_window_weeks)
-                  for b, p in branch_policy.items()}
-    risk_since_dt = {b: now - dt.timedelta(weeks=p.risk_window_weeks)
-                     for b, p in branch_policy.items()}
-    dates = sorted(set(growth_since.values()) | set(risk_since.values())
-                   | set(base_since.values()))
-    year_ago = now - dt.timedelta(days=365)
+    return ChunkReader(policies=policies, now=now, branch_avg=branch_avg).load(
+        ids, clear_since=clear_since)
 
-    terminations = (Transition.objects.filter(**rng, to_period=Period.TERMINATION)
-                    .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
-    terminated = dict(terminations)
-    since_dts = sorted(set(risk_since_dt.values()))
-    contracts = contract_figures(lo, hi, now=now, since_dts=since_dts, terminated=terminations)
-    refunds = fetch_dicts(Refund.objects.filter(**crng).values(
-        "contract__student_id", "status", "requested_at", amount_f=_float("amount")))
-    att_aggs: dict[str, Any] = {}
-    for i, since in enumerate(dates):
-        att_aggs[f"p{i}"] = Count("pk", filter=Q(status__in=_PRESENT, date__gte=since))
-        att_aggs[f"a{i}"] = Count("pk", filter=Q(status=Attendance.Status.ABSENT,
+
+class ChunkReader:
+    """`load_accounts` for the many chunks of one run, each read's SQL compiled once.
+
+    Why: building and compiling a dozen querysets cost several milliseconds of Python
+    per chunk, hundreds of chunks a night, while only the chunk's id bounds change: the
+    run's `now`, the policies' windows and the dates are fixed. On PostgreSQL each read
+    is compiled on first use with stand-in bounds (`_LO`, `_HI`) that the later chunks'
+    bounds replace among the parameters. Other databases build each queryset anew (their
+    rows need Django's converters anyway). A reader belongs to one run: every read
+    depends only on the chunk's bounds and on what is set here.
+    """
+
+    def __init__(self, *, policies: dict[int, PolicyValues], now: dt.datetime,
+                 branch_avg: dict[int, float] | None = None) -> None:
+        self.policies, self.now, self.branch_avg = policies, now, branch_avg or {}
+        self.fallback = PolicyValues()
+        today = self.today = timezone.localdate(now)
+        # The windows are policy per branch: one conditional aggregate per distinct date,
+        # for every branch of the run (a chunk may hold any of them).
+        known = [*policies.values(), self.fallback]
+        self.dates = sorted({today - dt.timedelta(weeks=w) for p in known for w in (
+            p.growth_after_weeks, p.risk_window_weeks, 3 * p.risk_window_weeks)})
+        self.since_dts = sorted({now - dt.timedelta(weeks=p.risk_window_weeks)
+                                 for p in known})
+        self._compiled: dict[str, tuple[str, list, list[str]]] = {}
+
+    # --- the reads, each a queryset of the bounds only -------------------------------
+
+    def _students(self, lo: int, hi: int) -> QuerySet:
+        # The last lesson attended: one step back along each student's (student, date)
+        # index, where a grouped MAX reads every roll call of their history.
+        attended = Attendance.objects.filter(student=OuterRef("pk"), status__in=_PRESENT)
+        return Student.objects.filter(pk__gte=lo, pk__lte=hi).order_by().values(
+            "pk", "branch_id", "counselor_id", "period", "previous_period", "period_since",
+            "decision_style",
+            last_present=Subquery(attended.order_by("-date").values("date")[:1]))
+
+    @staticmethod
+    def _terminations(lo: int, hi: int) -> QuerySet:
+        return (Transition.objects.filter(student_id__gte=lo, student_id__lte=hi,
+                                          to_period=Period.TERMINATION)
+                .values("student_id").annotate(t=Max("at")).values_list("student_id", "t"))
+
+    @staticmethod
+    def _refunds(lo: int, hi: int) -> QuerySet:
+        return Refund.objects.filter(contract__student_id__gte=lo,
+                                     contract__student_id__lte=hi).values(
+            "contract__student_id", "status", "requested_at", amount_f=_float("amount"))
+
+    def _attendance(self, lo: int, hi: int) -> QuerySet:
+        aggs: dict[str, Any] = {}
+        for i, since in enumerate(self.dates):
+            aggs[f"p{i}"] = Count("pk", filter=Q(status__in=_PRESENT, date__gte=since))
+            aggs[f"a{i}"] = Count("pk", filter=Q(status=Attendance.Status.ABSENT,
                                                  date__gte=since))
-    attendance = {r["student_id"]: r for r in fetch_dicts(
-        Attendance.objects.filter(**rng, date__gte=dates[0]).values("student_id")
-        .annotate(**att_aggs))}
-    absences: dict[int, list[dt.date]] = defaultdict(list)
-    for sid, day in Attendance.objects.filter(
-            **rng, status=Attendance.Status.ABSENT,
-            date__gte=today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values_list(
-            "student_id", "date"):
-        absences[sid].append(day)
-    contacts = {r["student_id"]: r for r in fetch_dicts(
-        Interaction.objects.filter(**rng).values("student_id").annotate(
+        return (Attendance.objects.filter(student_id__gte=lo, student_id__lte=hi,
+                                          date__gte=self.dates[0])
+                .values("student_id").annotate(**aggs))
+
+    def _absences(self, lo: int, hi: int) -> QuerySet:
+        return Attendance.objects.filter(
+            student_id__gte=lo, student_id__lte=hi, status=Attendance.Status.ABSENT,
+            date__gte=self.today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).values_list(
+            "student_id", "date")
+
+    def _contacts(self, lo: int, hi: int) -> QuerySet:
+        now = self.now
+        return Interaction.objects.filter(student_id__gte=lo, student_id__lte=hi).values(
+            "student_id").annotate(
             last=Max("occurred_at"),
             c90=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=90))),
             c180=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=180))),
             pos180=Count("pk", filter=Q(occurred_at__gte=now - dt.timedelta(days=180),
-                                        sentiment=Interaction.Sentiment.POSITIVE))))}
-    unresolved = ~Q(status=Complaint.Status.RESOLVED)
-    complaints = {r["student_id"]: r for r in fetch_dicts(
-        Complaint.objects.filter(**rng).values("student_id").annotate(
+                                        sentiment=Interaction.Sentiment.POSITIVE)))
+
+    def _complaints(self, lo: int, hi: int) -> QuerySet:
+        unresolved = ~Q(status=Complaint.Status.RESOLVED)
+        return Complaint.objects.filter(student_id__gte=lo, student_id__lte=hi).values(
+            "student_id").annotate(
             open=Count("pk", filter=unresolved),
-            overdue=Count("pk", filter=unresolved & Q(sla_due__lt=now)),
-            year=Count("pk", filter=Q(created_at__gte=year_ago))))}
-    surveys: dict[int, list[dict]] = defaultdict(list)
-    for row in fetch_dicts(SatisfactionSurvey.objects.filter(**rng).order_by(
+            overdue=Count("pk", filter=unresolved & Q(sla_due__lt=self.now)),
+            year=Count("pk", filter=Q(created_at__gte=self.now - dt.timedelta(days=365))))
+
+    @staticmethod
+    def _surveys(lo: int, hi: int) -> QuerySet:
+        return SatisfactionSurvey.objects.filter(student_id__gte=lo, student_id__lte=hi).order_by(
             "surveyed_at", "id").values("student_id", "respondent", "overall", "teaching",
-                                        "service", "environment", "recommend")):
-        surveys[row["student_id"]].append(row)
-    exams = _exam_percents(ExamScore.objects.filter(
-        **rng, exam_date__gte=today - dt.timedelta(days=365)))
-    states = (clear_since if clear_since is not None else dict(
-        RiskState.objects.filter(**rng).values_list("student_id", "clear_since")))
-    referrals = referral_figures(wanted)
+                                        "service", "environment", "recommend")
 
-    refunds_by: dict[int, list[dict]] = defaultdict(list)
-    for r in refunds:
-        refunds_by[r["contract__student_id"]].append(r)
+    def _exams(self, lo: int, hi: int) -> QuerySet:
+        return _exam_percents(ExamScore.objects.filter(
+            student_id__gte=lo, student_id__lte=hi,
+            exam_date__gte=self.today - dt.timedelta(days=365)))
 
-    out: dict[int, Account] = {}
-    for s in students:
-        sid, bid = s["pk"], s["branch_id"]
-        if sid not in wanted:
-            continue
-        policy = branch_policy[bid]
-        term_at = terminated.get(sid)
-        cut = term_at or _EPOCH
-        k = contracts.get(sid, _NO_CONTRACTS)
-        everything = policy.trial_counts_as_purchase  # a paid trial is a purchase too
-        purchases = k["purchases_all"] if everything else k["purchases"]
-        episode = k["episode_all"] if everything else k["episode"]
-        first_on = k["first_all"] if everything else k["first"]
-        paid_total, paid_recent = k["paid_total"] or 0.0, k["paid_recent"] or 0.0
-        remaining = k["remaining"] or 0.0
-        consumed = k[f"c{since_dts.index(risk_since_dt[bid])}"] or 0.0
-        unpaid_days = (today - k["unpaid_since"]).days if k["unpaid_since"] else None
-        refunds_paid = sum(r["amount_f"] for r in refunds_by.get(sid, [])
-                           if r["status"] == Refund.Status.PAID)
-        open_refunds = sum(1 for r in refunds_by.get(sid, [])
-                           if r["status"] in (Refund.Status.REQUESTED, Refund.Status.APPROVED)
-                           and r["requested_at"] > cut)
-        att = attendance.get(sid)
+    @staticmethod
+    def _risk_states(lo: int, hi: int) -> QuerySet:
+        return RiskState.objects.filter(student_id__gte=lo, student_id__lte=hi).values_list(
+            "student_id", "clear_since")
 
-        def window(since: dt.date, att: dict | None = att) -> tuple[int, int]:
-            if att is None:
-                return 0, 0
-            i = dates.index(since)
-            return att[f"p{i}"], att[f"a{i}"]
+    # --- running them ---------------------------------------------------------------
 
-        gp, ga = window(growth_since[bid])
-        rp, ra = window(risk_since[bid])
-        bp, ba = window(base_since[bid])
-        bp, ba = bp - rp, ba - ra  # the baseline excludes the recent window
-        last_present = s["last_present"]
-        streak = sum(1 for d in absences.get(sid, []) if last_present is None or d > last_present)
-        con = contacts.get(sid)
-        com = complaints.get(sid)
-        rows = surveys.get(sid, [])
-        latest_any = _survey_avg(rows[-1]) if rows else None
-        stu = [r for r in rows if r["respondent"] == "student"]
-        par = [r for r in rows if r["respondent"] == "parent"]
-        stu_sat = _survey_avg(stu[-1]) if stu else None
-        par_sat = _survey_avg(par[-1]) if par else None
-        recommends = [r["recommend"] for r in rows if r["recommend"] is not None]
-        weekly = max(-consumed, 0.0) / max(policy.risk_window_weeks, 1)
-        renewals = k["renewals"] if term_at is None else max(episode - 1, 0)
-        days_since_first = (today - first_on).days if first_on else None
-        risk_fig = RiskFigures(
-            consecutive_absences=streak,
-            attendance_rate=rp / (rp + ra) if rp + ra else None,
-            remaining_hours=remaining,
-            weekly_consumption=weekly,
-            days_since_interaction=(now - con["last"]).days if con and con["last"] else None,
-            open_complaints=com["open"] if com else 0,
-            overdue_complaints=com["overdue"] if com else 0,
-            latest_satisfaction=latest_any,
-            attendance_baseline=bp / (bp + ba) if bp + ba else None,
-            student_satisfaction=stu_sat,
-            parent_satisfaction=par_sat,
-            exam_slope=exam_slope(exams.get(sid, [])[-EXAM_COUNT:]),
-            unpaid_contract_days=unpaid_days,
-            refund_requests=open_refunds,
-            decision_style=s["decision_style"],
-        )
-        word = referrals[sid]
-        facts = AccountFacts(
-            period=s["period"], previous_period=s["previous_period"],
-            period_since=s["period_since"], purchases=purchases, episode_purchases=episode,
-            renewals=renewals, days_since_first_purchase=days_since_first,
-            contracts=k["n"], dead_contracts=k["dead"], live_contracts=k["live"],
-            open_refunds=open_refunds, terminated_at=term_at,
-            growth_attendance_rate=gp / (gp + ga) if gp + ga else None,
-            latest_satisfaction=latest_any,
-            risk_clear_since=states.get(sid),
-            figures=risk_fig,
-        )
-        value = ValueFigures(
-            paid_total=max(paid_total - refunds_paid, 0.0), list_value=k["list_value"] or 0.0,
-            contract_amount=k["amount"] or 0.0, spend_365=paid_recent,
-            subjects_365=k["subjects"],
-            renewals=renewals, tenure_days=days_since_first,
-            complaints_365=com["year"] if com else 0,
-            contacts_90=con["c90"] if con else 0, contacts_180=con["c180"] if con else 0,
-            positive_contacts_180=con["pos180"] if con else 0,
-            student_satisfaction=stu_sat, parent_satisfaction=par_sat,
-            recommend=float(recommends[-1]) if recommends else None,
-            referral_count=word.referrals,
-            referral_converted=word.converted,
-            referral_revenue=float(word.revenue),
-            branch_avg_first_purchase=(branch_avg or {}).get(bid, 0.0),
-        )
-        out[sid] = Account(
-            id=sid, branch_id=bid, counselor_id=s["counselor_id"], period=s["period"],
-            previous_period=s["previous_period"], period_since=s["period_since"],
-            decision_style=s["decision_style"], facts=facts, value=value,
-            last_present_on=last_present,
-        )
-    return out
+    def _sql(self, name: str, lo: int, hi: int) -> tuple[str, list, list[str]]:
+        """The read's SQL, parameters (this chunk's bounds) and column names (PostgreSQL)."""
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            if name == "contracts":
+                compiled = contract_figures_sql(_LO, _HI, now=self.now,
+                                                since_dts=self.since_dts,
+                                                terminated=self._terminations(_LO, _HI))
+            else:
+                query = getattr(self, f"_{name}")(_LO, _HI).query
+                names = (list(query.selected) if query.selected else
+                         [*query.extra_select, *query.values_select,
+                          *query.annotation_select])
+                compiled = (*query.sql_with_params(), names)
+            self._compiled[name] = compiled
+        sql, params, names = compiled
+        return sql, [lo if p == _LO else hi if p == _HI else p for p in params], names
+
+    def _rows(self, name: str, lo: int, hi: int) -> list[tuple]:
+        if connection.vendor != "postgresql":
+            return list(getattr(self, f"_{name}")(lo, hi))
+        sql, params, _names = self._sql(name, lo, hi)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _dicts(self, name: str, lo: int, hi: int) -> list[dict]:
+        if connection.vendor != "postgresql":
+            return list(getattr(self, f"_{name}")(lo, hi))
+        sql, params, names = self._sql(name, lo, hi)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _contract_figures(self, lo: int, hi: int) -> dict[int, dict]:
+        if connection.vendor != "postgresql":
+            return contract_figures(lo, hi, now=self.now, since_dts=self.since_dts,
+                                    terminated=self._terminations(lo, hi))
+        sql, params, names = self._sql("contracts", lo, hi)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return contract_rows(cursor.fetchall(), names)
+
+    def load(self, ids: Iterable[int], *,
+             clear_since: dict[int, dt.datetime | None] | None = None) -> dict[int, Account]:
+        """Facts of the given students (one chunk: a compact id range), ~12 grouped queries.
+
+        `clear_since`: as in `load_accounts`."""
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        lo, hi = ids[0], ids[-1]
+        wanted = set(ids)
+        now, today, dates = self.now, self.today, self.dates
+        students = self._dicts("students", lo, hi)
+        if not students:
+            return {}
+        branch_policy = {b: self.policies.get(b, self.fallback)
+                         for b in {s["branch_id"] for s in students}}
+        growth_since = {b: today - dt.timedelta(weeks=p.growth_after_weeks)
+                        for b, p in branch_policy.items()}
+        risk_since = {b: today - dt.timedelta(weeks=p.risk_window_weeks)
+                      for b, p in branch_policy.items()}
+        # The account's own baseline: the two windows before the risk window.
+        base_since = {b: today - dt.timedelta(weeks=3 * p.risk_window_weeks)
+                      for b, p in branch_policy.items()}
+        # Which of the contract figures' consumption sums is the branch's risk window.
+        consumed_col = {
+            b: f"c{self.since_dts.index(now - dt.timedelta(weeks=p.risk_window_weeks))}"
+            for b, p in branch_policy.items()}
+        terminated = dict(self._rows("terminations", lo, hi))
+        contracts = self._contract_figures(lo, hi)
+        refunds = self._dicts("refunds", lo, hi)
+        attendance = {r["student_id"]: r for r in self._dicts("attendance", lo, hi)}
+        absences: dict[int, list[dt.date]] = defaultdict(list)
+        for sid, day in self._rows("absences", lo, hi):
+            absences[sid].append(day)
+        contacts = {r["student_id"]: r for r in self._dicts("contacts", lo, hi)}
+        complaints = {r["student_id"]: r for r in self._dicts("complaints", lo, hi)}
+        surveys: dict[int, list[dict]] = defaultdict(list)
+        for row in self._dicts("surveys", lo, hi):
+            surveys[row["student_id"]].append(row)
+        exams = _percents_by_student(self._rows("exams", lo, hi))
+        states = (clear_since if clear_since is not None
+                  else dict(self._rows("risk_states", lo, hi)))
+        referrals = referral_figures(wanted)
+        branch_avg = self.branch_avg
+
+        refunds_by: dict[int, list[dict]] = defaultdict(list)
+        for r in refunds:
+            refunds_by[r["contract__student_id"]].append(r)
+
+        out: dict[int, Account] = {}
+        for s in students:
+            sid, bid = s["pk"], s["branch_id"]
+            if sid not in wanted:
+                continue
+            policy = branch_policy[bid]
+            term_at = terminated.get(sid)
+            cut = term_at or _EPOCH
+            k = contracts.get(sid, _NO_CONTRACTS)
+            everything = policy.trial_counts_as_purchase  # a paid trial is a purchase too
+            purchases = k["purchases_all"] if everything else k["purchases"]
+            episode = k["episode_all"] if everything else k["episode"]
+            first_on = k["first_all"] if everything else k["first"]
+            paid_total, paid_recent = k["paid_total"] or 0.0, k["paid_recent"] or 0.0
+            remaining = k["remaining"] or 0.0
+            consumed = k[consumed_col[bid]] or 0.0
+            unpaid_days = (today - k["unpaid_since"]).days if k["unpaid_since"] else None
+            refunds_paid, open_refunds = 0.0, 0
+            for r in refunds_by.get(sid, ()):  # most accounts have none
+                if r["status"] == _REFUND_PAID:
+                    refunds_paid += r["amount_f"]
+                elif r["status"] in _REFUND_OPEN and r["requested_at"] > cut:
+                    open_refunds += 1
+            att = attendance.get(sid)
+
+            def window(since: dt.date, att: dict | None = att) -> tuple[int, int]:
+                if att is None:
+                    return 0, 0
+                i = dates.index(since)
+                return att[f"p{i}"], att[f"a{i}"]
+
+            gp, ga = window(growth_since[bid])
+            rp, ra = window(risk_since[bid])
+            bp, ba = window(base_since[bid])
+            bp, ba = bp - rp, ba - ra  # the baseline excludes the recent window
+            last_present = s["last_present"]
+            streak = sum(1 for d in absences.get(sid, ())
+                         if last_present is None or d > last_present)
+            con = contacts.get(sid)
+            com = complaints.get(sid)
+            rows = surveys.get(sid, [])
+            latest_any = _survey_avg(rows[-1]) if rows else None
+            stu = [r for r in rows if r["respondent"] == "student"]
+            par = [r for r in rows if r["respondent"] == "parent"]
+            stu_sat = _survey_avg(stu[-1]) if stu else None
+            par_sat = _survey_avg(par[-1]) if par else None
+            recommends = [r["recommend"] for r in rows if r["recommend"] is not None]
+            weekly = max(-consumed, 0.0) / max(policy.risk_window_weeks, 1)
+            renewals = k["renewals"] if term_at is None else max(episode - 1, 0)
+            days_since_first = (today - first_on).days if first_on else None
+            risk_fig = RiskFigures(
+                consecutive_absences=streak,
+                attendance_rate=rp / (rp + ra) if rp + ra else None,
+                remaining_hours=remaining,
+                weekly_consumption=weekly,
+                days_since_interaction=(now - con["last"]).days if con and con["last"] else None,
+                open_complaints=com["open"] if com else 0,
+                overdue_complaints=com["overdue"] if com else 0,
+                latest_satisfaction=latest_any,
+                attendance_baseline=bp / (bp + ba) if bp + ba else None,
+                student_satisfaction=stu_sat,
+                parent_satisfaction=par_sat,
+                exam_slope=exam_slope(exams.get(sid, [])[-EXAM_COUNT:]),
+                unpaid_contract_days=unpaid_days,
+                refund_requests=open_refunds,
+                decision_style=s["decision_style"],
+            )
+            word = referrals[sid]
+            facts = AccountFacts(
+                period=s["period"], previous_period=s["previous_period"],
+                period_since=s["period_since"], purchases=purchases, episode_purchases=episode,
+                renewals=renewals, days_since_first_purchase=days_since_first,
+                contracts=k["n"], dead_contracts=k["dead"], live_contracts=k["live"],
+                open_refunds=open_refunds, terminated_at=term_at,
+                growth_attendance_rate=gp / (gp + ga) if gp + ga else None,
+                latest_satisfaction=latest_any,
+                risk_clear_since=states.get(sid),
+                figures=risk_fig,
+            )
+            value = ValueFigures(
+                paid_total=max(paid_total - refunds_paid, 0.0), list_value=k["list_value"] or 0.0,
+                contract_amount=k["amount"] or 0.0, spend_365=paid_recent,
+                subjects_365=k["subjects"],
+                renewals=renewals, tenure_days=days_since_first,
+                complaints_365=com["year"] if com else 0,
+                contacts_90=con["c90"] if con else 0, contacts_180=con["c180"] if con else 0,
+                positive_contacts_180=con["pos180"] if con else 0,
+                student_satisfaction=stu_sat, parent_satisfaction=par_sat,
+                recommend=float(recommends[-1]) if recommends else None,
+                referral_count=word.referrals,
+                referral_converted=word.converted,
+                referral_revenue=float(word.revenue),
+                branch_avg_first_purchase=branch_avg.get(bid, 0.0),
+            )
+            out[sid] = Account(
+                id=sid, branch_id=bid, counselor_id=s["counselor_id"], period=s["period"],
+                previous_period=s["previous_period"], period_since=s["period_since"],
+                decision_style=s["decision_style"], facts=facts, value=value,
+                last_present_on=last_present,
+            )
+        return out
 
 
 def branch_first_purchase_avg(branch_ids: Iterable[int], *, now: dt.datetime

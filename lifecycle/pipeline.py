@@ -37,12 +37,12 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
-from crm.db import fetch_dicts, upsert
+from crm.db import fetch_rows, upsert
 from crm.models import Branch
 from parents.models import Guardianship
 from students.models import Student
 
-from .figures import Account, branch_first_purchase_avg, load_accounts
+from .figures import Account, ChunkReader, branch_first_purchase_avg
 from .models import (
     AccountScore,
     BranchSnapshot,
@@ -87,6 +87,7 @@ class RunContext:
     playbooks: dict[int, list[PlaybookRule]]
     managers: dict[int, int]
     branch_avg: dict[int, float]
+    reader: ChunkReader  # the chunks' reads, compiled once per run
     counters: Counter[str] = field(default_factory=Counter)
 
     _memo: dict[tuple[int, str], tuple[RiskPolicy, PolicyValues]] = field(
@@ -123,11 +124,12 @@ class RunContext:
 
 
 def run_context(branch_ids: list[int], now: dt.datetime) -> RunContext:
-    return RunContext(now=now, policies=policies_by_branch(branch_ids),
-                      profiles=risk_profiles(branch_ids),
+    policies = policies_by_branch(branch_ids)
+    branch_avg = branch_first_purchase_avg(branch_ids, now=now)
+    return RunContext(now=now, policies=policies, profiles=risk_profiles(branch_ids),
                       playbooks=playbooks_by_branch(branch_ids),
-                      managers=branch_managers(branch_ids),
-                      branch_avg=branch_first_purchase_avg(branch_ids, now=now))
+                      managers=branch_managers(branch_ids), branch_avg=branch_avg,
+                      reader=ChunkReader(policies=policies, now=now, branch_avg=branch_avg))
 
 
 def nightly_run_for(day: dt.date, *, source: str = ScanRun.Source.SCHEDULE) -> ScanRun:
@@ -320,21 +322,19 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> int:
                .values_list("pk", flat=True))
     previous: dict[int, tuple] = {}
     if ids:
-        keys = ("run_id", "risk_trail", "period", "current_value", "potential_value",
-                "segment", "risk")
-        previous = {r["student_id"]: tuple(r[k] for k in keys) for r in fetch_dicts(
+        previous = {r[0]: r[1:] for r in fetch_rows(
             AccountScore.objects.filter(student_id__gte=ids[0], student_id__lte=ids[-1])
-            .values("student_id", *keys), json=("risk_trail",))}
+            .values_list("student_id", "run_id", "risk_trail", "period", "current_value",
+                         "potential_value", "segment", "risk"), json=2)}
         ids = [i for i in ids if i not in previous or previous[i][0] != run.pk]
     if not ids:
         return 0
     wanted = set(ids)
-    states = {r["student_id"]: _State(**r) for r in fetch_dicts(
-        RiskState.objects.filter(student_id__gte=ids[0], student_id__lte=ids[-1]).values(
-            "student_id", "score", "factors", "clear_since", "changed_at"), json=("factors",))
-        if r["student_id"] in wanted}
-    accounts = load_accounts(ids, policies=ctx.policies, now=now, branch_avg=ctx.branch_avg,
-                             clear_since=_clear_since_of(states))
+    states = {r[0]: _State(*r) for r in fetch_rows(
+        RiskState.objects.filter(student_id__gte=ids[0], student_id__lte=ids[-1]).values_list(
+            "student_id", "score", "factors", "clear_since", "changed_at"), json=2)
+        if r[0] in wanted}
+    accounts = ctx.reader.load(ids, clear_since=_clear_since_of(states))
     changed_states: dict[int, _State] = {}
     pending = dict(accounts)
     for _step in range(MAX_STEPS):
@@ -363,8 +363,7 @@ def _scan_chunk(qs: Any, *, ctx: RunContext, run: ScanRun) -> int:
         if not moved:
             break
         # History changed: re-read the moved accounts only, set-based again.
-        pending = load_accounts(moved, policies=ctx.policies, now=now,
-                                branch_avg=ctx.branch_avg, clear_since=_clear_since_of(states))
+        pending = ctx.reader.load(moved, clear_since=_clear_since_of(states))
         accounts.update(pending)
     upsert(RiskState, [s.row() for s in changed_states.values()], conflict=["student_id"],
            update=["score", "factors", "clear_since", "changed_at"])
@@ -445,15 +444,26 @@ def _trail_marks(today: dt.date) -> tuple[str, str, str]:
 
 def _trail(previous: list | None, today: dt.date, score: int | None
            ) -> tuple[list, int | None]:
-    """Recent daily risk scores and the score a week ago (latest at or before 7 days)."""
+    """Recent daily risk scores and the score a week ago (latest at or before 7 days).
+
+    `previous` is the stored trail, oldest first: the days of the horizon, led by the
+    latest day at or before a week ago (the baseline) when it is older than that."""
     day, week, cut = _trail_marks(today)
-    trail = [[d, s] for d, s in (previous or []) if d != day]
+    older: list | None = None
+    recent: list[list] = []
+    for entry in previous or ():
+        when = entry[0]
+        if when == day:
+            continue  # a rerun today replaces today's score
+        if when <= week:
+            older = entry
+        if when > cut:
+            recent.append(entry)
     if score is not None:
-        trail.append([day, score])
-    older = [e for e in trail if e[0] <= week]
-    recent = [e for e in trail if e[0] > cut]
-    baseline = older[-1] if older else (recent[0] if len(recent) > 1 else None)
-    keep = ([older[-1]] if older else []) + recent
+        recent.append([day, score])
+    baseline = older if older is not None else (recent[0] if len(recent) > 1 else None)
+    # A baseline exactly a week old is also within the horizon: kept once.
+    keep = recent if older is None or older[0] > cut else [older, *recent]
     return keep, (baseline[1] if baseline else None)
 
 
@@ -528,6 +538,7 @@ def _open_tasks(accounts: dict[int, Account],
                 ctx: RunContext, run: ScanRun) -> None:
     """Open the playbooks' tasks for the chunk: dedup by constraint, cool-down by query."""
     now = ctx.now
+    tz = timezone.get_current_timezone()  # once: timezone.localdate looks it up per call
     wanted: list[tuple[Account, PlaybookRule, ValueResult, RiskResult | None]] = []
     for acc in accounts.values():
         rules = ctx.rules_for(acc.branch_id, acc.period)
@@ -536,7 +547,7 @@ def _open_tasks(accounts: dict[int, Account],
         value, risk = scores[acc.id]
         weeks_left = acc.facts.figures.weeks_of_hours_left
         attended = bool(acc.last_present_on and acc.period_since
-                        and acc.last_present_on >= timezone.localdate(acc.period_since))
+                        and acc.last_present_on >= acc.period_since.astimezone(tz).date())
         for rule in rules:
             if fires(rule, period=acc.period, segment=value.segment,
                      risk=risk.score if risk else None, weeks_left=weeks_left,

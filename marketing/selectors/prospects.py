@@ -90,6 +90,11 @@ class ReferralFigures:
     revenue: Decimal = Decimal("0")
 
 
+# Frozen, so one shared instance serves every account without referrals (the nightly
+# job asks for 100,000 of them).
+_NO_REFERRALS = ReferralFigures()
+
+
 def referral_figures(student_ids: list[int] | set[int]) -> dict[int, ReferralFigures]:
     """Referral counts and converted revenue per account, set-based (five queries).
 
@@ -122,7 +127,7 @@ def referral_figures(student_ids: list[int] | set[int]) -> dict[int, ReferralFig
         pairs |= {(sid, referred_id) for parent_id, referred_id in parent_refs
                   for sid in children.get(parent_id, set())}
     if not pairs:  # the usual chunk: nobody here referred anyone
-        return {sid: ReferralFigures() for sid in ids}
+        return dict.fromkeys(ids, _NO_REFERRALS)
     referred = {r for _s, r in pairs}
     converted = set(paid_contracts().filter(student__in=referred)
                     .values_list("student", flat=True).distinct())
@@ -139,7 +144,10 @@ def referral_figures(student_ids: list[int] | set[int]) -> dict[int, ReferralFig
         by_referrer.setdefault(s, set()).add(r)
     out: dict[int, ReferralFigures] = {}
     for sid in ids:
-        mine = by_referrer.get(sid, set())
+        mine = by_referrer.get(sid)
+        if not mine:
+            out[sid] = _NO_REFERRALS
+            continue
         conv = mine & converted
         out[sid] = ReferralFigures(referrals=len(mine), converted=len(conv),
                                    revenue=sum((money.get(r, Decimal("0")) for r in conv),

@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from crm.db import fetch_dicts, upsert
+from crm.db import fetch_dicts, fetch_rows, upsert
 from lifecycle.models import RiskState
 from students.models import Attendance
 from tests.factories import StudentFactory
@@ -64,6 +64,19 @@ def test_fetch_dicts_decodes_the_json_columns_it_is_told_of(branch_a):
     qs = RiskState.objects.filter(student=student).values("student_id", "score", "factors")
     assert fetch_dicts(qs, json=("factors",)) == list(qs) == [
         {"student_id": student.pk, "score": 25, "factors": factors}]
+
+
+@pytest.mark.django_db
+def test_fetch_rows_are_the_orm_tuples_with_the_json_column_decoded(branch_a):
+    student = StudentFactory(branch=branch_a)
+    at = timezone.now().replace(microsecond=0)
+    factors = [{"code": "contact", "value": None, "points": 10}]
+    RiskState.objects.create(student=student, score=25, factors=factors, changed_at=at)
+    qs = RiskState.objects.filter(student=student).values_list(
+        "student_id", "score", "factors", "changed_at")
+    assert fetch_rows(qs, json=2) == list(qs) == [(student.pk, 25, factors, at)]
+    plain = RiskState.objects.filter(student=student).values_list("student_id", "score")
+    assert fetch_rows(plain) == list(plain) == [(student.pk, 25)]
 
 
 @pytest.mark.parametrize("value", [

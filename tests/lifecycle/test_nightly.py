@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm.roles import Role
 from lifecycle import pipeline
-from lifecycle.figures import load_accounts
+from lifecycle.figures import ChunkReader, load_accounts
 from lifecycle.models import (
     AccountScore,
     BranchSnapshot,
@@ -295,6 +295,27 @@ def test_a_risk_rise_over_the_week_is_kept_for_the_flag(branch_a, counselor_a):
     scan()
     score = AccountScore.objects.get(student=student)
     assert score.risk_week_ago == 35 and score.risk_change == score.risk - 35
+    # The baseline is exactly a week old, so also within the horizon: kept once.
+    assert score.risk_trail == [[week_ago, 35], [timezone.localdate().isoformat(), score.risk]]
+
+
+def test_the_trail_keeps_the_horizon_led_by_the_latest_score_of_a_week_ago():
+    today = dt.date(2026, 11, 26)
+
+    def day(n: int) -> str:
+        return (today - dt.timedelta(days=n)).isoformat()
+
+    stored = [[day(10), 20], [day(9), 25], [day(8), 30], [day(6), 40], [day(1), 50], [day(0), 55]]
+    trail, week_ago = pipeline._trail(stored, today, 60)
+    # day 8 is the latest at or before a week ago; day 0 is replaced by the rerun's score
+    assert trail == [[day(8), 30], [day(6), 40], [day(1), 50], [day(0), 60]]
+    assert week_ago == 30
+    # No score a week old: the oldest of the horizon stands in once there are two.
+    assert pipeline._trail([[day(3), 10]], today, 70) == ([[day(3), 10], [day(0), 70]], 10)
+    assert pipeline._trail(None, today, 70) == ([[day(0), 70]], None)
+    # Not a maintenance account (no score): the trail ages out, nothing is added.
+    assert pipeline._trail([[day(9), 5], [day(2), 8]], today, None) == ([[day(9), 5], [day(2), 8]],
+                                                                         5)
 
 
 def _varied_book(branch) -> list[Student]:
@@ -309,6 +330,24 @@ def _varied_book(branch) -> list[Student]:
                          exam_date=timezone.localdate() - dt.timedelta(days=100 - 20 * i))
     c = StudentFactory(branch=branch)
     return [a, b, c]
+
+
+def test_a_run_reader_reads_every_chunk_as_a_fresh_read_would(branch_a, branch_b):
+    """One reader serves a whole run: on PostgreSQL its reads are compiled for the first
+    chunk and rerun with the next chunks' bounds, which must read those chunks only."""
+    books = [_varied_book(branch_a), _varied_book(branch_b), _varied_book(branch_a)]
+    now = timezone.now()
+    policies = {branch_a.pk: PolicyValues(), branch_b.pk: PolicyValues(risk_window_weeks=2)}
+    reader = ChunkReader(policies=policies, now=now)
+    for book in books:
+        ids = [s.pk for s in book]
+        got = reader.load(ids)
+        assert sorted(got) == sorted(ids)
+        assert got == load_accounts(ids, policies=policies, now=now)
+    compiled = dict(reader._compiled)
+    reader.load([s.pk for s in books[0]])
+    assert reader._compiled == compiled  # nothing compiled again
+    assert bool(compiled) == (connection.vendor == "postgresql")
 
 
 def test_the_grouped_reader_agrees_with_the_correlated_selector(branch_a):

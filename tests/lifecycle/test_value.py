@@ -113,3 +113,28 @@ def test_referrals_add_to_word_of_mouth_from_the_answer_or_from_neutral():
     assert indicators(ValueFigures(recommend=3.0, referral_count=1), P)["influence"] == 5.0
     assert indicators(ValueFigures(recommend=8.0, referral_count=3), P)["influence"] == 10.0
     assert value_score(ValueFigures(referral_count=2), P).ppv["reach"] == P.reach + 2
+
+
+@pytest.mark.parametrize("x", [0, 0.0, -0.0, -1, -0.004, 0.004, 3, 3.0, 2.675, 5.005, 9.999,
+                               9.995, 10, 10.0, 10.001, 11, float("inf"), -float("inf"),
+                               float("nan")])
+def test_the_fast_clip_is_round_of_max_of_min_value_and_type(x):
+    """_clip10 skips min/max for speed (a dozen calls per account a night) but must give
+    exactly round(max(0.0, min(10.0, x)), 2): the same value and the same type, as the
+    stored breakdown's JSON shows ints and floats differently."""
+    from lifecycle.value import _clip10
+
+    expected = round(max(0.0, min(10.0, x)), 2)
+    got = _clip10(x)
+    assert (type(got), repr(got)) == (type(expected), repr(expected))
+
+
+@pytest.mark.parametrize(("a", "b"), [(None, None), (4.0, None), (None, 2.5), (1.0, 2.0),
+                                      (-0.0, None), (0.1, 0.2), (3, None), (3, 4)])
+def test_the_mean_of_two_is_sum_over_len_of_those_known(a, b):
+    from lifecycle.value import _mean
+
+    known = [v for v in (a, b) if v is not None]
+    expected = sum(known) / len(known) if known else None
+    got = _mean(a, b)
+    assert (type(got), repr(got)) == (type(expected), repr(expected))
