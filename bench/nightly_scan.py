@@ -197,8 +197,8 @@ def floor_sql() -> dict:
     LEFT JOIN (SELECT student_id, count(*) n_exams FROM {t['ExamScore']}
                WHERE exam_date >= %(year)s GROUP BY student_id) e ON e.student_id = s.id;
     UPDATE {t['AccountScore']} a SET scored_at = %(now)s,
-           figures = a.figures || jsonb_build_object('floor_present', f.present,
-                                                     'floor_balance', f.balance)
+           figures = json_build_object('floor_present', f.present,
+                                       'floor_balance', f.balance, 'figures', a.figures)
     FROM floor_figs f WHERE a.student_id = f.student_id;
     """
     params = {"since": since, "base": base, "since_dt": now - dt.timedelta(weeks=4),

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from crm.fields import StoredJSONField
+
 from ..periods import Period
 from ..risk import RiskPolicy
 from ..value import CUSTOMER_TYPES, Segment
@@ -167,8 +169,9 @@ class AccountScore(models.Model):
     risk_trail = models.JSONField(_("recent risk scores"), default=list, blank=True)
     risk_week_ago = models.PositiveSmallIntegerField(_("risk a week ago"), null=True,
                                                      blank=True)
-    breakdown = models.JSONField(_("value breakdown"), default=dict, blank=True)
-    figures = models.JSONField(_("figures"), default=dict, blank=True)
+    # Stored and shown whole, never queried inside: json, not jsonb (crm.fields).
+    breakdown = StoredJSONField(_("value breakdown"), default=dict, blank=True)
+    figures = StoredJSONField(_("figures"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("account score")

@@ -79,6 +79,35 @@ def test_fetch_rows_are_the_orm_tuples_with_the_json_column_decoded(branch_a):
     assert fetch_rows(plain) == list(plain) == [(student.pk, 25)]
 
 
+@pytest.mark.django_db
+def test_stored_json_keeps_documents_as_written(branch_a):
+    """AccountScore's breakdown and figures are `json` on PostgreSQL (no jsonb parsing on
+    the nightly write); they read back as written, through the ORM and the COPY upsert."""
+    from django.db import connection
+
+    from lifecycle.models import AccountScore
+
+    student = StudentFactory(branch=branch_a)
+    doc = {"z": 1, "a": [0.5, None, "中文"], "m": {"y": True, "b": "back\\slash"}}
+    row = {"student_id": student.pk, "branch_id": branch_a.pk, "period": "growth",
+           "current_value": 50, "potential_value": 60, "segment": "ordinary",
+           "customer_type": "ordinary.maintenance", "breakdown": doc, "figures": {"n": 2}}
+    upsert(AccountScore, [row], conflict=["student_id"], update=["breakdown", "figures"])
+    score = AccountScore.objects.get(student=student)
+    assert (score.breakdown, score.figures) == (doc, {"n": 2})
+    assert list(score.breakdown) == ["z", "a", "m"]  # key order as written
+    score.figures = {"k": [1, 2]}
+    score.save(update_fields=["figures"])
+    assert AccountScore.objects.values_list("figures", flat=True).get(pk=score.pk) == {"k": [1, 2]}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT column_name, data_type FROM information_schema.columns "
+                           "WHERE table_name = %s AND column_name IN %s ORDER BY 1",
+                           [AccountScore._meta.db_table, ("breakdown", "figures", "risk_trail")])
+            assert cursor.fetchall() == [("breakdown", "json"), ("figures", "json"),
+                                         ("risk_trail", "jsonb")]
+
+
 @pytest.mark.parametrize("value", [
     {"a": 1, "b": [1.5, None, True, False], "中文": "值"},
     ["back\\slash", "tab\there", "new\nline", "cr\r", "quote\"", "\x01 control", "\u2028"],
