@@ -401,30 +401,29 @@ class ChunkReader:
         sql, params, names = compiled
         return sql, [lo if p == _LO else hi if p == _HI else p for p in params], names
 
+    def _fetch(self, name: str, lo: int, hi: int) -> tuple[list[tuple], list[str]]:
+        """PostgreSQL: the read's rows for this chunk and their column names."""
+        sql, params, names = self._sql(name, lo, hi)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall(), names
+
     def _rows(self, name: str, lo: int, hi: int) -> list[tuple]:
         if connection.vendor != "postgresql":
             return list(getattr(self, f"_{name}")(lo, hi))
-        sql, params, _names = self._sql(name, lo, hi)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return self._fetch(name, lo, hi)[0]
 
     def _dicts(self, name: str, lo: int, hi: int) -> list[dict]:
         if connection.vendor != "postgresql":
             return list(getattr(self, f"_{name}")(lo, hi))
-        sql, params, names = self._sql(name, lo, hi)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows, names = self._fetch(name, lo, hi)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _contract_figures(self, lo: int, hi: int) -> dict[int, dict]:
         if connection.vendor != "postgresql":
             return contract_figures(lo, hi, now=self.now, since_dts=self.since_dts,
                                     terminated=self._terminations(lo, hi))
-        sql, params, names = self._sql("contracts", lo, hi)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return contract_rows(cursor.fetchall(), names)
+        return contract_rows(*self._fetch("contracts", lo, hi))
 
     def load(self, ids: Iterable[int], *,
              clear_since: dict[int, dt.datetime | None] | None = None) -> dict[int, Account]:
