@@ -218,9 +218,7 @@ def fetch_dicts(qs: models.QuerySet, *, json: tuple[str, ...] = ()) -> list[dict
     """
     if connection.vendor != "postgresql":
         return list(qs)
-    query = qs.query
-    names = (list(query.selected) if query.selected else
-             [*query.extra_select, *query.values_select, *query.annotation_select])
+    names = column_names(qs.query)
     rows = [dict(zip(names, row, strict=True)) for row in _raw_rows(qs)]
     loads = orjson.loads
     for name in json:
@@ -242,6 +240,12 @@ def fetch_rows(qs: models.QuerySet, *, json: int | None = None) -> list[tuple]:
     loads = orjson.loads
     return [(*row[:json], loads(row[json]) if row[json] is not None else None,
              *row[json + 1:]) for row in rows]
+
+
+def column_names(query: models.sql.Query) -> list[str]:
+    """The names of a `.values()`/`.values_list()` query's columns, in SELECT order."""
+    return (list(query.selected) if query.selected else
+            [*query.extra_select, *query.values_select, *query.annotation_select])
 
 
 def _raw_rows(qs: models.QuerySet) -> list[tuple]:

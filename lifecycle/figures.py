@@ -37,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from crm.db import column_names
 from marketing.selectors.prospects import referral_figures
 from students.models import (
     Attendance,
@@ -393,10 +394,7 @@ class ChunkReader:
                                                 terminated=self._terminations(_LO, _HI))
             else:
                 query = getattr(self, f"_{name}")(_LO, _HI).query
-                names = (list(query.selected) if query.selected else
-                         [*query.extra_select, *query.values_select,
-                          *query.annotation_select])
-                compiled = (*query.sql_with_params(), names)
+                compiled = (*query.sql_with_params(), column_names(query))
             self._compiled[name] = compiled
         sql, params, names = compiled
         return sql, [lo if p == _LO else hi if p == _HI else p for p in params], names

@@ -143,6 +143,7 @@ def _mean(a: float | None, b: float | None) -> float | None:
 def indicators(f: ValueFigures, p: ValuePolicy) -> dict[str, float]:
     """Every indicator on 0-10 (missing data scores 0 for current, 5 = neutral for potential)."""
     paid = f.paid_total > 0
+    ratio = f.contract_amount / f.list_value if f.list_value > 0 else 0.0
     recommend = f.recommend
     complaints = f.complaints_365
     extra_contacts = f.contacts_90 - p.contacts_normal
@@ -159,8 +160,7 @@ def indicators(f: ValueFigures, p: ValuePolicy) -> dict[str, float]:
                  else _clip10((5.0 if recommend is None else recommend)
                               + 2.0 * f.referral_count))
     return {
-        "margin": (_clip10(10.0 * (f.contract_amount / f.list_value if f.list_value > 0
-                                   else 0.0)) if paid else 0.0),
+        "margin": _clip10(10.0 * ratio) if paid else 0.0,
         "volume": _clip10(10.0 * f.paid_total / p.volume_full) if p.volume_full else 0.0,
         "cost": _clip10(10.0 - cost_load) if paid else 0.0,
         "satisfaction": _clip10(sat) if sat is not None else 5.0,
