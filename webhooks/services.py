@@ -9,12 +9,16 @@ Why the shape:
   one value per write; the values of a whole transaction reach `flush` once, after commit.
   A rolled-back transaction sends nothing.
 * Sending holds the delivery's row lock, so two tasks never POST the same delivery at once.
+* In production (private networks refused) a delivery resolves the host once, refuses it
+  if any address is internal, and connects to the address it checked (no DNS rebinding).
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
@@ -171,17 +175,30 @@ def _internal_name(host: str) -> bool:
         return False
 
 
-def _private_host(host: str, port: int) -> bool:
-    """True when the host resolves to a loopback, private, link-local or reserved address."""
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (the one DNS lookup a delivery makes)."""
+    return [info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)]
+
+
+def public_address(host: str, port: int) -> tuple[str | None, str]:
+    """(address to connect to, "") for a host whose every address is public, else
+    (None, why not).
+
+    Why one lookup, kept: a name checked here and resolved again by the HTTP client
+    could answer differently the second time (DNS rebinding: public for the check,
+    127.0.0.1 or a cloud metadata address for the request). The delivery connects to
+    the address checked here, so what was checked is what is called.
+    """
     try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False  # unresolvable: the request itself fails with a clear error
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if not addr.is_global:
-            return True
-    return False
+        addresses = _resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        return None, f"could not resolve {host}: {exc}"[:500]
+    if not addresses:
+        return None, f"could not resolve {host}"
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            return None, "refused: the host is on a private or loopback network"
+    return addresses[0], ""
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -208,6 +225,57 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
+class _Pinned:
+    """A connection to `address` whatever its host resolves to now; the Host header (and,
+    for https, SNI and the certificate check) still name the host."""
+
+    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+        def create(host_port: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+            return socket.create_connection((address, host_port[1]), *args, **kwargs)
+
+        self._create_connection = create  # what http.client's connect() opens the socket with
+
+
+class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_PinnedHTTPConnection, address=self.address),
+                            req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_PinnedHTTPSConnection, address=self.address),
+                            req, context=self._context)
+
+
+def opener_for(address: str | None) -> urllib.request.OpenerDirector:
+    """The opener of one delivery: pinned to `address` when one was checked (no proxy
+    then, since a proxy would resolve the name again), else the plain one."""
+    if address is None:
+        return _opener
+    return urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}),
+                                       _PinnedHTTPHandler(address),
+                                       _PinnedHTTPSHandler(address))
+
+
 @dataclass
 class Outcome:
     ok: bool
@@ -220,9 +288,11 @@ def post(url: str, *, secret: str, event_type: str, delivery_id: int,
     """POST one signed delivery; any 2xx is success, anything else (or no answer) a failure."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    if (not settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS
-            and _private_host(parts.hostname or "", port)):
-        return Outcome(False, None, "refused: the host is on a private or loopback network")
+    address = None
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS:
+        address, refusal = public_address(parts.hostname or "", port)
+        if address is None:
+            return Outcome(False, None, refusal)
     body = body_of(payload)
     timestamp = str(int(time.time()))
     request = urllib.request.Request(url, data=body, method="POST", headers={
@@ -234,7 +304,7 @@ def post(url: str, *, secret: str, event_type: str, delivery_id: int,
         SIGNATURE_HEADER: signature(secret, timestamp, body),
     })
     try:
-        with _opener.open(request, timeout=settings.WEBHOOKS_TIMEOUT) as response:
+        with opener_for(address).open(request, timeout=settings.WEBHOOKS_TIMEOUT) as response:
             response.read(1024)
             return Outcome(200 <= response.status < 300, response.status,
                            "" if 200 <= response.status < 300 else f"HTTP {response.status}")

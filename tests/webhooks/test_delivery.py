@@ -291,6 +291,83 @@ def test_production_refuses_loopback_and_plain_http(settings, receiver):
     assert receiver.requests == []
 
 
+@pytest.fixture
+def production_webhooks(settings):
+    """Private networks refused, as in production (plain http kept for the local tests)."""
+    settings.WEBHOOKS_REQUIRE_HTTPS = False
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+    settings.WEBHOOKS_TIMEOUT = 5.0
+    return settings
+
+
+@pytest.mark.parametrize("scheme, port", [("http", 80), ("https", 443)])
+def test_a_delivery_connects_to_the_address_it_checked_not_to_a_second_answer(
+        production_webhooks, monkeypatch, scheme, port):
+    """DNS rebinding: the name answers a public address for the check and loopback the
+    next time. The delivery looks the name up once and dials the address it checked."""
+    answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+    lookups: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return next(answers)
+
+    dialed: list[tuple[str, int]] = []
+
+    def dial(address: tuple[str, int], *args, **kwargs):
+        dialed.append(address)
+        raise OSError("no route from the tests")
+
+    monkeypatch.setattr(services, "_resolve", resolve)
+    monkeypatch.setattr(services.socket, "create_connection", dial)
+    outcome = services.post(f"{scheme}://rebind.example/hook", secret="s",
+                            event_type="risk.flagged", delivery_id=1, payload={})
+    assert not outcome.ok and "no route from the tests" in outcome.error
+    assert lookups == ["rebind.example"]
+    assert dialed == [("93.184.216.34", port)]
+
+
+def test_a_pinned_delivery_reaches_the_checked_address_and_names_the_host(
+        production_webhooks, monkeypatch, receiver):
+    """The pinned connection is a real one: it reaches the address and the Host header
+    still names the host (the name itself resolves nowhere)."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    monkeypatch.setattr(services, "public_address", lambda host, port: ("127.0.0.1", ""))
+    outcome = services.post(f"http://hooks.crm.invalid:{port}/hooks/crm", secret="s",
+                            event_type="risk.flagged", delivery_id=7, payload={"a": 1})
+    assert (outcome.ok, outcome.status) == (True, 200)
+    (request,) = receiver.wait_for(1)
+    assert request.headers["Host"] == f"hooks.crm.invalid:{port}"
+    assert (request.path, request.headers["X-CRM-Delivery"]) == ("/hooks/crm", "7")
+
+
+@pytest.mark.parametrize("addresses, expected", [
+    (["93.184.216.34", "2606:2800:220:1::1"], ("93.184.216.34", "")),
+    (["93.184.216.34", "10.0.0.5"], (None, "refused: the host is on a private or loopback "
+                                           "network")),
+    (["169.254.169.254"], (None, "refused: the host is on a private or loopback network")),
+    (["fe80::1%eth0"], (None, "refused: the host is on a private or loopback network")),
+    ([], (None, "could not resolve hooks.example")),
+])
+def test_public_address_refuses_a_name_with_any_internal_address(monkeypatch, addresses,
+                                                                  expected):
+    monkeypatch.setattr(services, "_resolve", lambda host, port: addresses)
+    assert services.public_address("hooks.example", 443) == expected
+
+
+def test_an_unresolvable_name_is_a_failed_attempt_naming_the_host(production_webhooks,
+                                                                 monkeypatch):
+    import socket
+
+    def resolve(host: str, port: int) -> list[str]:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(services, "_resolve", resolve)
+    outcome = services.post("https://nowhere.example/hook", secret="s",
+                            event_type="risk.flagged", delivery_id=1, payload={})
+    assert not outcome.ok and outcome.error.startswith("could not resolve nowhere.example")
+
+
 def test_a_redirect_is_not_followed(local_webhooks, receiver):
     receiver.statuses = [302]
     outcome = services.post(receiver.url, secret="s", event_type="risk.flagged",
