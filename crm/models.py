@@ -91,7 +91,7 @@ class IdempotencyKey(models.Model):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+", verbose_name=_("user"))
+                             related_name="+", verbose_name=_("user"), db_index=False)
     key = models.CharField(_("key"), max_length=100)
     endpoint = models.CharField(_("endpoint"), max_length=200)
     request_hash = models.CharField(_("request hash"), max_length=64)

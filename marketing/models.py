@@ -284,7 +284,8 @@ class HandoffRecipient(models.Model):
     """One family in a handoff; lets win-back results be traced to the offer."""
 
     handoff = models.ForeignKey(AudienceHandoff, on_delete=models.CASCADE,
-                                related_name="recipient_rows", verbose_name=_("handoff"))
+                                related_name="recipient_rows", verbose_name=_("handoff"),
+                                db_index=False)
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="+",
                                 verbose_name=_("student"))
     parent = models.ForeignKey("parents.Parent", on_delete=models.CASCADE, related_name="+",
@@ -343,7 +344,8 @@ class Prospect(models.Model):
     student = models.OneToOneField("students.Student", on_delete=models.CASCADE,
                                    related_name="prospect", verbose_name=_("student"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="leads", verbose_name=_("owner"))
+                              blank=True, related_name="leads", verbose_name=_("owner"),
+                              db_index=False)
     pool = models.CharField(_("pool"), max_length=10, choices=Pool.choices, default=Pool.PUBLIC,
                             db_index=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
@@ -397,7 +399,7 @@ class PipelineStep(models.Model):
     """One dated, owned step of a prospect's follow-up (the timeline); appended, never edited."""
 
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="steps",
-                                 verbose_name=_("prospect"))
+                                 verbose_name=_("prospect"), db_index=False)
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
     on = models.DateField(_("on"))
     at = models.DateTimeField(_("recorded at"), default=timezone.now)

@@ -68,7 +68,8 @@ class Guardianship(models.Model):
         OTHER = "other", _("Other guardian")
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
-                                related_name="guardianships", verbose_name=_("student"))
+                                related_name="guardianships", verbose_name=_("student"),
+                                db_index=False)
     parent = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="guardianships",
                                verbose_name=_("parent"))
     relation = models.CharField(_("relation"), max_length=12, choices=Relation.choices)
@@ -154,7 +155,7 @@ class ContactConsent(models.Model):
         EMAIL = "email", _("Email")
 
     parent = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="contact_consents",
-                               verbose_name=_("parent"))
+                               verbose_name=_("parent"), db_index=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     granted = models.BooleanField(_("granted"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

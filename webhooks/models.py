@@ -77,7 +77,7 @@ class WebhookDelivery(models.Model):
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE,
                                      related_name="deliveries",
-                                     verbose_name=_("subscription"))
+                                     verbose_name=_("subscription"), db_index=False)
     event_id = models.CharField(_("event id"), max_length=100)
     event_type = models.CharField(_("event type"), max_length=40, choices=EventType.choices)
     payload = models.JSONField(_("payload"), default=dict)

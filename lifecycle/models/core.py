@@ -40,7 +40,8 @@ class Transition(models.Model):
     """One change of period: the timeline of an account. Written only by account_transition."""
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
-                                related_name="transitions", verbose_name=_("student"))
+                                related_name="transitions", verbose_name=_("student"),
+                                db_index=False)
     from_period = models.CharField(_("from"), max_length=20, choices=Period.choices)
     to_period = models.CharField(_("to"), max_length=20, choices=Period.choices)
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)

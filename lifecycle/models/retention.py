@@ -36,7 +36,7 @@ class Playbook(models.Model):
         HOURS = "hours", _("Within the given hours")
         NEXT_TERM = "next_term", _("At the next term start or after exams")
 
-    code = models.SlugField(_("code"), max_length=40)
+    code = models.SlugField(_("code"), max_length=40, db_index=False)
     branch = models.ForeignKey("crm.Branch", on_delete=models.CASCADE, null=True, blank=True,
                                related_name="playbooks", verbose_name=_("branch"),
                                help_text=_("Empty: the institution-wide default."))
@@ -115,9 +115,10 @@ class RetentionTask(models.Model):
         BOTH = "both", _("Student and primary parent")
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
-                                related_name="retention_tasks", verbose_name=_("student"))
+                                related_name="retention_tasks", verbose_name=_("student"),
+                                db_index=False)
     branch = models.ForeignKey("crm.Branch", on_delete=models.CASCADE, related_name="+",
-                               verbose_name=_("branch"))
+                               verbose_name=_("branch"), db_index=False)
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="tasks",
                                  verbose_name=_("playbook"))
     target = models.CharField(_("talk to"), max_length=10, choices=Target.choices)
@@ -126,7 +127,7 @@ class RetentionTask(models.Model):
                                       verbose_name=_("parent to talk to"))
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="retention_tasks",
-                                 verbose_name=_("assigned to"))
+                                 verbose_name=_("assigned to"), db_index=False)
     priority = models.PositiveSmallIntegerField(_("priority (0-100)"), default=50)
     due_at = models.DateTimeField(_("due"), db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,

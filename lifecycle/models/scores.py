@@ -44,7 +44,7 @@ class RiskProfile(models.Model):
 
     branch = models.ForeignKey("crm.Branch", on_delete=models.CASCADE, null=True, blank=True,
                                related_name="risk_profiles", verbose_name=_("branch"),
-                               help_text=_("Empty: the institution-wide default."))
+                               help_text=_("Empty: the institution-wide default."), db_index=False)
     period = models.CharField(_("period"), max_length=20, choices=PROFILE_PERIODS)
     threshold = models.PositiveSmallIntegerField(
         _("risk score that makes an account at risk (0-100)"), default=_R.threshold,
@@ -200,7 +200,8 @@ class ScoreHistory(models.Model):
     """
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
-                                related_name="score_history", verbose_name=_("student"))
+                                related_name="score_history", verbose_name=_("student"),
+                                db_index=False)
     run = models.ForeignKey("lifecycle.ScanRun", on_delete=models.CASCADE,
                             related_name="scores", verbose_name=_("scan run"))
     scored_at = models.DateTimeField(_("scored at"), default=timezone.now)
@@ -231,7 +232,8 @@ class BranchSnapshot(models.Model):
     """Per-branch counts a dashboard reads (refreshed by the nightly job), one row a day."""
 
     branch = models.ForeignKey("crm.Branch", on_delete=models.CASCADE,
-                               related_name="lifecycle_snapshots", verbose_name=_("branch"))
+                               related_name="lifecycle_snapshots", verbose_name=_("branch"),
+                               db_index=False)
     day = models.DateField(_("day"))
     run = models.ForeignKey("lifecycle.ScanRun", on_delete=models.SET_NULL, null=True,
                             blank=True, related_name="+", verbose_name=_("scan run"))

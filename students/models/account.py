@@ -23,11 +23,13 @@ class Student(models.Model):
     """
 
     branch = models.ForeignKey(
-        "crm.Branch", on_delete=models.PROTECT, related_name="students", verbose_name=_("branch")
+        "crm.Branch", on_delete=models.PROTECT, related_name="students", verbose_name=_("branch"),
+        db_index=False,  # (branch, period) leads with it
     )
     counselor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="caseload", verbose_name=_("counselor"),
+        db_index=False,  # (counselor, period) leads with it
     )
     # basic
     name_zh = models.CharField(_("Chinese name"), max_length=50)

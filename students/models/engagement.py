@@ -33,7 +33,8 @@ class Interaction(models.Model):
         NEGATIVE = "negative", _("Negative")
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
-                                related_name="interactions", verbose_name=_("student"))
+                                related_name="interactions", verbose_name=_("student"),
+                                db_index=False)
     with_whom = models.CharField(_("with"), max_length=10, choices=Counterpart.choices,
                                  default=Counterpart.PARENT)
     parent = models.ForeignKey("parents.Parent", on_delete=models.SET_NULL, null=True, blank=True,

@@ -25,7 +25,7 @@ class MessageLog(models.Model):
         RATE_LIMITED = "rate_limited", _("Rate-limited")
 
     parent = models.ForeignKey("parents.Parent", on_delete=models.CASCADE,
-                               related_name="messages", verbose_name=_("parent"))
+                               related_name="messages", verbose_name=_("parent"), db_index=False)
     guardianship = models.ForeignKey("parents.Guardianship", on_delete=models.SET_NULL,
                                      null=True, blank=True, related_name="+",
                                      verbose_name=_("as guardian of"))
