@@ -334,7 +334,7 @@ class ChunkReader:
 
     def _attendance(self, lo: int, hi: int) -> QuerySet:
         # COUNT(student_id), not COUNT(id) (the same: both are never null): the counts
-        # then come from the (student, date) INCLUDE (status) index alone, an index-only
+        # then come from the (student, date, status) index alone, an index-only
         # scan that never visits the table's rows. (Django refuses COUNT(*) with FILTER.)
         aggs: dict[str, Any] = {}
         for i, since in enumerate(self.dates):
