@@ -246,21 +246,19 @@ class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
     pass
 
 
-class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+class _PinnedHandler:
     def __init__(self, address: str) -> None:
         super().__init__()
         self.address = address
 
+
+class _PinnedHTTPHandler(_PinnedHandler, urllib.request.HTTPHandler):
     def http_open(self, req: urllib.request.Request) -> Any:
         return self.do_open(functools.partial(_PinnedHTTPConnection, address=self.address),
                             req)
 
 
-class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, address: str) -> None:
-        super().__init__()
-        self.address = address
-
+class _PinnedHTTPSHandler(_PinnedHandler, urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> Any:
         return self.do_open(functools.partial(_PinnedHTTPSConnection, address=self.address),
                             req, context=self._context)
