@@ -127,12 +127,14 @@ class LedgerEntry(models.Model):
                                    verbose_name=_("attendance"))
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="reversed_by", verbose_name=_("reverses"))
+    # Set on a handful of entries in a thousand: indexed only where set (Meta.indexes),
+    # not a NULL per lesson consumed.
     refund = models.ForeignKey("students.Refund", on_delete=models.PROTECT, null=True,
                                blank=True, related_name="ledger_entries",
-                               verbose_name=_("refund"))
+                               verbose_name=_("refund"), db_index=False)
     transfer = models.ForeignKey("students.Transfer", on_delete=models.PROTECT, null=True,
                                  blank=True, related_name="ledger_entries",
-                                 verbose_name=_("transfer"))
+                                 verbose_name=_("transfer"), db_index=False)
     # Branch policy "owe": a lesson consumed beyond the balance; the entry is flagged so
     # owed hours can be listed and settled. db_default: bulk loaders insert raw rows.
     is_overdraft = models.BooleanField(_("overdraft"), default=False, db_default=False)
@@ -166,8 +168,14 @@ class LedgerEntry(models.Model):
         # One index for every per-contract read: by contract (and kind, and time), and
         # on PostgreSQL balances and consumption from the index alone. Key columns, not
         # INCLUDE: other databases skip covering indexes and would be left with none.
-        indexes = [models.Index(fields=["contract", "kind", "occurred_at", "hours"],
-                                name="ledger_contract_cover")]
+        indexes = [
+            models.Index(fields=["contract", "kind", "occurred_at", "hours"],
+                         name="ledger_contract_cover"),
+            models.Index(fields=["refund"], condition=Q(refund__isnull=False),
+                         name="ledger_refund_set"),
+            models.Index(fields=["transfer"], condition=Q(transfer__isnull=False),
+                         name="ledger_transfer_set"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract} {self.get_kind_display()} {self.hours}"
