@@ -207,31 +207,15 @@ def upsert(model: type[models.Model], rows: list[dict], *, conflict: list[str],
         cursor.execute(f"DROP TABLE {stage}")
 
 
-def fetch_dicts(qs: models.QuerySet, *, json: tuple[str, ...] = ()) -> list[dict]:
-    """The rows of a `.values(...)` queryset as dicts, without per-row converters.
+def fetch_rows(qs: models.QuerySet, *, json: int | None = None) -> list[tuple]:
+    """The rows of a `.values_list(...)` queryset as tuples, without per-row converters.
 
-    Why: for a nightly read of a few million aggregate rows, Django's per-value
+    Why: for the nightly job's reads of hundreds of thousands of rows, Django's per-value
     converters cost more than the query. PostgreSQL's driver already returns ints,
     Decimals, dates and aware datetimes; other backends (SQLite stores dates as text)
-    take the ORM's own iteration. `json`: the JSON columns among them, decoded here
-    (orjson), since Django leaves PostgreSQL's jsonb text to its converter.
+    take the ORM's own iteration. `json`: the position of a JSON column, decoded here
+    (orjson), since Django leaves PostgreSQL's JSON text to its converter.
     """
-    if connection.vendor != "postgresql":
-        return list(qs)
-    names = column_names(qs.query)
-    rows = [dict(zip(names, row, strict=True)) for row in _raw_rows(qs)]
-    loads = orjson.loads
-    for name in json:
-        for row in rows:
-            if row[name] is not None:
-                row[name] = loads(row[name])
-    return rows
-
-
-def fetch_rows(qs: models.QuerySet, *, json: int | None = None) -> list[tuple]:
-    """The rows of a `.values_list(...)` queryset as tuples, without per-row converters:
-    `fetch_dicts` without building a dict per row, for the reads the nightly job only
-    unpacks. `json`: the position of a JSON column, decoded here (PostgreSQL)."""
     if connection.vendor != "postgresql":
         return list(qs)
     rows = _raw_rows(qs)

@@ -31,7 +31,7 @@ class StoredJSONField(models.JSONField):
 
 def json_as_text(sender: Any, connection: Any, **kwargs: Any) -> None:
     """connection_created: psycopg2 hands `json` values back as text, as Django has it do
-    for jsonb, so JSONField and crm.db.fetch_dicts decode them once, their own way."""
+    for jsonb, so JSONField and crm.db.fetch_rows decode them once, their own way."""
     if connection.vendor != "postgresql":
         return
     from django.db.backends.postgresql.psycopg_any import is_psycopg3

@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from crm.db import fetch_dicts, fetch_rows, upsert
+from crm.db import fetch_rows, upsert
 from lifecycle.models import RiskState
 from students.models import Attendance
 from tests.factories import StudentFactory
@@ -42,28 +42,15 @@ def test_upsert_inserts_updates_and_keeps_json_outside_a_transaction(branch_a):
 
 
 @pytest.mark.django_db
-def test_fetch_dicts_equals_the_orm(branch_a):
+def test_fetch_rows_equals_the_orm_for_aggregates_and_dates(branch_a):
     from tests.lifecycle.conftest import attend
 
     student = StudentFactory(branch=branch_a)
     today = timezone.localdate()
     attend(student, [(3, "attended"), (2, "absent"), (1, "attended")])
     qs = (Attendance.objects.filter(student=student).values("student_id")
-          .annotate(n=Count("pk"), last=Max("date")))
-    assert fetch_dicts(qs) == list(qs) == [{"student_id": student.pk, "n": 3,
-                                            "last": today - dt.timedelta(days=1)}]
-
-
-@pytest.mark.django_db
-def test_fetch_dicts_decodes_the_json_columns_it_is_told_of(branch_a):
-    student = StudentFactory(branch=branch_a)
-    factors = [{"code": "contact", "value": None, "points": 10},
-               {"code": "attendance_drop", "value": [0.9, 0.5], "points": 15}]
-    RiskState.objects.create(student=student, score=25, factors=factors,
-                             changed_at=timezone.now())
-    qs = RiskState.objects.filter(student=student).values("student_id", "score", "factors")
-    assert fetch_dicts(qs, json=("factors",)) == list(qs) == [
-        {"student_id": student.pk, "score": 25, "factors": factors}]
+          .annotate(n=Count("pk"), last=Max("date")).values_list("student_id", "n", "last"))
+    assert fetch_rows(qs) == list(qs) == [(student.pk, 3, today - dt.timedelta(days=1))]
 
 
 @pytest.mark.django_db
