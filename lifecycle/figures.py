@@ -346,10 +346,11 @@ class ChunkReader:
                 .values("student_id").annotate(**aggs))
 
     def _absences(self, lo: int, hi: int) -> QuerySet:
+        # Unordered: a streak is counted, not walked.
+        since = self.today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)
         return Attendance.objects.filter(
             student_id__gte=lo, student_id__lte=hi, status=Attendance.Status.ABSENT,
-            date__gte=self.today - dt.timedelta(days=STREAK_LOOKBACK_DAYS)).order_by().values_list(
-            "student_id", "date")  # unordered: a streak is counted, not walked
+            date__gte=since).order_by().values_list("student_id", "date")
 
     def _contacts(self, lo: int, hi: int) -> QuerySet:
         now = self.now

@@ -232,18 +232,18 @@ class _Pinned:
     def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
 
-        def create(host_port: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-            return socket.create_connection((address, host_port[1]), *args, **kwargs)
+        def create(host_port: tuple[str, int], *rest: Any, **options: Any) -> socket.socket:
+            return socket.create_connection((address, host_port[1]), *rest, **options)
 
         self._create_connection = create  # what http.client's connect() opens the socket with
 
 
 class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
-    pass
+    """http://, pinned."""
 
 
 class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
-    pass
+    """https://, pinned: TLS still verifies the certificate against the host name."""
 
 
 class _PinnedHandler:
