@@ -136,3 +136,13 @@ def scope_by_branch(user: AnyUser, qs: QuerySet, field: str = "branch") -> Query
     if role == Role.HEAD_OFFICE:
         return qs
     return qs.filter(**{field: branch_of(user)})
+
+
+def can_register(user: AnyUser) -> bool:
+    """Front desk, counselors, managers and head office register families; teachers don't."""
+    return role_of(user) is not None and user.has_perms(
+        ["students.add_student", "parents.add_parent"])
+
+
+def can_log_interaction(user: AnyUser) -> bool:
+    return role_of(user) is not None and user.has_perm("students.add_interaction")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "marketing",
     "dataio",
     "webhooks",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm.context_processors.nav",
+                "workspace.context_processors.nav",
             ],
         },
     },

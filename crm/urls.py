@@ -18,8 +18,6 @@ urlpatterns = [
 # The staff workspace and the admin: Chinese at /..., English at /en/... (the navbar's
 # switcher posts to set_language, which moves to the same page in the other language).
 urlpatterns += i18n_patterns(
-    path("", views.home, name="home"),
-    path("search/", views.search, name="search"),
     path("accounts/login/",
          auth_views.LoginView.as_view(authentication_form=LoginForm,
                                       redirect_authenticated_user=True),
@@ -28,9 +26,9 @@ urlpatterns += i18n_patterns(
     path("students/", include("students.urls")),
     path("families/", include("parents.urls")),
     path("data/", include("dataio.urls")),
-    path("work/", include("crm.work_urls")),
     path("m/", include("marketing.urls")),
     path("admin/", admin.site.urls),
+    path("", include("workspace.urls")),
     prefix_default_language=False,
 )
 

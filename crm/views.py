@@ -1,24 +1,13 @@
-from typing import Any
-
-from django.contrib.auth.decorators import login_required
+"""Ground-floor views: health check, the 500 page, and the pagination helper every app's
+pages use. The workspace pages themselves live in the workspace app."""
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
 from django.template import loader
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from lifecycle.periods import Period
-from students.forms import TRIAL_MARKER
-from students.models import Interaction, Student
-from students.selectors import student_list
-
-from . import permissions
 from .health import check_broker, check_database
-from .models import Branch
-from .roles import Role
 
 
 @never_cache
@@ -31,101 +20,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
                         status=200 if ok else 503)
 
 
-# --- staff workspace ------------------------------------------------------------------
-
 def paginate(request: HttpRequest, qs: QuerySet, size: int) -> Page:
     """A page of `qs` (?page=, forgiving) with `elided_range` for includes/pagination.html."""
     page = Paginator(qs, size).get_page(request.GET.get("page"))
     page.elided_range = list(page.paginator.get_elided_page_range(page.number, on_each_side=2,
                                                                    on_ends=1))
     return page
-
-
-def _period_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
-    """The seven periods in order with their counts (zeros included, so charts line up)."""
-    return [{"code": code, "label": label, "n": counts.get(code, 0)}
-            for code, label in Period.choices]
-
-
-def _todays_trials(user: Any) -> QuerySet:
-    """Trial lessons booked for today, in the user's scope (see students.views.TRIAL_MARKER)."""
-    qs = Interaction.objects.filter(next_follow_up=timezone.localdate(),
-                                    summary__startswith=TRIAL_MARKER)
-    return (permissions.scope_by_student(user, qs)
-            .select_related("student", "parent", "staff").order_by("student__name_pinyin"))
-
-
-def _caseload(user: Any) -> dict[str, Any]:
-    """A counselor's own accounts and the branch's unassigned pool, by period (2 queries)."""
-    mine = dict(Student.objects.filter(counselor=user).order_by()
-                .values_list("period").annotate(n=Count("pk")))
-    pool = dict(Student.objects.filter(branch=permissions.branch_of(user), counselor__isnull=True)
-                .order_by().values_list("period").annotate(n=Count("pk")))
-    rows = _period_rows(mine)
-    for row in rows:
-        row["pool"] = pool.get(row["code"], 0)
-    return {"rows": rows, "total": sum(mine.values()), "pool_total": sum(pool.values())}
-
-
-def _branch_matrix(user: Any) -> dict[str, Any]:
-    """Accounts per branch and period for managers / head office (one grouped query)."""
-    branches = list(permissions.scope_branches(user, Branch.objects.filter(is_active=True)))
-    counts: dict[int, dict[str, int]] = {b.pk: {} for b in branches}
-    rows = (permissions.scope_students(user, Student.objects.all()).order_by()
-            .values_list("branch_id", "period").annotate(n=Count("pk", distinct=True)))
-    for branch_id, period, n in rows:
-        counts.setdefault(branch_id, {})[period] = n
-    table = [{"branch": b, "periods": _period_rows(counts.get(b.pk, {})),
-              "total": sum(counts.get(b.pk, {}).values())} for b in branches]
-    totals = _period_rows({code: sum(c.get(code, 0) for c in counts.values())
-                           for code in Period.values})
-    return {"table": table, "totals": totals, "total": sum(r["n"] for r in totals)}
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The role's start page; each role's section is a template block that later issues
-    (counselor at-risk list and tasks, manager dashboards) fill in."""
-    user = request.user
-    role = permissions.role_of(user)
-    context: dict[str, Any] = {"role": role}
-    if role == Role.FRONT_DESK:
-        context["trials"] = _todays_trials(user)
-        context["recent"] = (permissions.scope_students(user, Student.objects.all())
-                             .select_related("branch", "counselor")
-                             .order_by("-created_at", "-id")[:10])
-    elif role == Role.COUNSELOR:
-        context["caseload"] = _caseload(user)
-        context["trials"] = _todays_trials(user)
-    elif role in {Role.MANAGER, Role.HEAD_OFFICE}:
-        context["matrix"] = _branch_matrix(user)
-    elif role == Role.TEACHER:
-        context["my_students"] = permissions.scope_students(user, Student.objects.all()).count()
-    return render(request, "home.html", context)
-
-
-SEARCH_LIVE_LIMIT = 8
-SEARCH_PAGE_SIZE = 25
-
-
-@login_required
-def search(request: HttpRequest) -> HttpResponse:
-    """The navbar's search: name, pinyin/initials, phone digits, partial (students.search_q).
-
-    An htmx request gets the dropdown of the first few matches; a plain GET the full,
-    paginated results page.
-    """
-    q = request.GET.get("q", "").strip()
-    qs = student_list(user=request.user, search=q) if q else Student.objects.none()
-    qs = qs.select_related("branch", "counselor").order_by("name_pinyin", "id")
-    if request.htmx and not request.htmx.boosted:
-        matches = list(qs[:SEARCH_LIVE_LIMIT + 1])
-        return render(request, "search/_live.html", {
-            "q": q, "students": matches[:SEARCH_LIVE_LIMIT],
-            "more": len(matches) > SEARCH_LIVE_LIMIT,
-        })
-    page = paginate(request, qs, SEARCH_PAGE_SIZE)
-    return render(request, "search/results.html", {"q": q, "page": page})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

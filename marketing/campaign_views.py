@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from crm.models import Branch
 from crm.permissions import role_of, scope_branches
 from crm.roles import Role
+from crm.views import paginate
 
 from . import selectors, services
 from .forms import CampaignForm
@@ -60,7 +61,6 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None
 @managers_only
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """All visible campaigns with their results (one query whatever the number)."""
-    from crm.views import paginate
 
     qs = selectors.with_results(selectors.scope_campaigns(request.user).select_related(
         "branch", "channel"))

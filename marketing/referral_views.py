@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.permissions import scope_students
+from crm.views import paginate
 from students.models import Student
 
 from . import selectors, services
@@ -44,7 +45,6 @@ def _pools(user: Any) -> dict[str, QuerySet]:
 @_recorder
 def referral_list(request: HttpRequest) -> HttpResponse:
     """Visible referrals, newest first, filterable by reward status and referrer kind."""
-    from crm.views import paginate
 
     status, kind = request.GET.get("status", ""), request.GET.get("kind", "")
     qs = selectors.referral_list(request.user, status=status, kind=kind)

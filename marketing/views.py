@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from crm import permissions
 from crm.models import Branch
 from crm.roles import Role
+from crm.views import paginate
 
 from . import selectors, services
 from .forms import (
@@ -181,7 +182,6 @@ def enquiry_poster(request: HttpRequest, branch_code: str) -> HttpResponse:
 @staff_required
 def prospect_list(request: HttpRequest) -> HttpResponse:
     """The pools: my leads, the branch's public pool, everything visible; plus the alert."""
-    from crm.views import paginate
 
     pool = request.GET.get("pool", "")
     user = request.user

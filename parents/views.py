@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm import permissions
-from crm.context_processors import can_register
 from parents.models import Guardianship, Parent
 from parents.phones import display_phone, mask_phone, mask_text
 from parents.services import DuplicateFamilyError
@@ -46,7 +45,7 @@ def _family_offer(parents: list[Parent], user: Any) -> list[dict[str, Any]]:
 def family_register_view(request: HttpRequest) -> HttpResponse:
     """One form for parents + students. A known phone is not registered twice: the page
     offers the existing family and, on request, links the new students to it."""
-    if not can_register(request.user):
+    if not permissions.can_register(request.user):
         raise PermissionDenied(_("Your role cannot register families."))
     initial_parent = None
     family_id = request.GET.get("family")
@@ -98,5 +97,5 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "wechat": parent.wechat_id if full else mask_text(parent.wechat_id),
         "guardianships": guardianships,
         "consents": parent.contact_consents.order_by("channel"),
-        "can_register": can_register(user),
+        "can_register": permissions.can_register(user),
     })

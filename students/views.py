@@ -19,7 +19,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from crm import permissions
-from crm.context_processors import can_log_interaction
 from crm.roles import Role
 from crm.views import paginate
 from lifecycle.forms import ChangePeriodForm
@@ -168,7 +167,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "surveys": list(student.surveys.select_related("parent")[:10]),
         "timeline": list(timeline(student)[:50]),
         "pattern": pattern_of_student(student),
-        "can_log": can_log_interaction(user),
+        "can_log": permissions.can_log_interaction(user),
     }
     if can_transition(user):
         form = ChangePeriodForm(targets=allowed_targets(student.period, student.previous_period))
@@ -220,7 +219,7 @@ def change_period(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _interaction_allowed(request: HttpRequest) -> None:
-    if not can_log_interaction(request.user):
+    if not permissions.can_log_interaction(request.user):
         raise PermissionDenied(_("Your role cannot log contacts."))
 
 

@@ -11,7 +11,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def test_live_search_finds_by_name_pinyin_initials_and_phone_digits(as_user, front_desk_a,
                                                                     family_a, q):
     response = as_user(front_desk_a).get(reverse("search"), {"q": q}, **HTMX)
-    assert response.templates[0].name == "search/_live.html"
+    assert response.templates[0].name == "workspace/search/_live.html"
     assert "王小明" in response.content.decode()
 
 
@@ -24,7 +24,7 @@ def test_search_never_shows_another_branchs_student(as_user, front_desk_a, famil
 
 def test_a_plain_search_request_gets_the_full_paginated_page(as_user, front_desk_a, family_a):
     response = as_user(front_desk_a).get(reverse("search"), {"q": "wxm"})
-    assert response.templates[0].name == "search/results.html"
+    assert response.templates[0].name == "workspace/search/results.html"
     assert response.context["page"].paginator.count == 1
 
 

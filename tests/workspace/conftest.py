@@ -10,8 +10,6 @@ from lifecycle.models import AccountScore, Playbook, RetentionTask
 from tests.factories import GuardianshipFactory, ParentFactory, StudentFactory
 from tests.web.conftest import _plain_http, as_user  # noqa: F401  (fixtures)
 
-WORK_URLS = "tests.work.urls"
-
 
 def scored(branch, *, counselor=None, period="growth", risk=None, week_ago=None, current=50,
            potential=50, segment="ordinary", factors=None, **kwargs):

@@ -7,9 +7,9 @@ from django.utils import timezone
 from lifecycle.models import RetentionTask
 from students.models import Interaction
 from tests.factories import StudentFactory
-from tests.work.conftest import WORK_URLS, make_task, with_parent
+from tests.workspace.conftest import make_task, with_parent
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(WORK_URLS)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import ContractFactory, InteractionFactory, StudentFactory
-from tests.work.conftest import WORK_URLS, scored, with_parent
+from tests.workspace.conftest import scored, with_parent
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(WORK_URLS)]
+pytestmark = pytest.mark.django_db
 
 FACTORS = [{"code": "absences", "value": 3, "points": 25, "text": "3 absences in a row"},
            {"code": "contact", "value": 40, "points": 10, "text": "No contact for 40 days"},

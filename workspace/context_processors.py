@@ -9,17 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from . import permissions
-
-
-def can_register(user: Any) -> bool:
-    """Front desk, counselors, managers and head office register families; teachers don't."""
-    return permissions.role_of(user) is not None and user.has_perms(
-        ["students.add_student", "parents.add_parent"])
-
-
-def can_log_interaction(user: Any) -> bool:
-    return permissions.role_of(user) is not None and user.has_perm("students.add_interaction")
+from crm import permissions
+from dataio.exports import can_export as export_allowed
+from dataio.services import can_import as import_allowed
+from marketing.selectors import can_manage_campaigns, can_record_referrals, can_see_analytics
 
 
 def neutral_path(request: HttpRequest) -> str:
@@ -36,22 +29,8 @@ def neutral_path(request: HttpRequest) -> str:
     return path
 
 
-def can_import(user: Any) -> bool:
-    from dataio.services import can_import as allowed
-
-    return allowed(user)
-
-
-def can_export(user: Any) -> bool:
-    from dataio.exports import can_export as allowed
-
-    return allowed(user)
-
-
 def marketing_links(user: Any) -> dict[str, bool]:
     """Which marketing pages the navbar offers (the pages check the same rules)."""
-    from marketing.selectors import can_manage_campaigns, can_record_referrals, can_see_analytics
-
     role = permissions.role_of(user)
     return {
         "can_see_prospects": role is not None and role != "teacher",
@@ -70,12 +49,12 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "path": neutral_path(request),
             "role": role,
-            "can_register": can_register(user),
+            "can_register": permissions.can_register(user),
             "can_see_money": permissions.can_see_money(user),
             "can_see_scores": permissions.can_see_scores(user),
             "can_see_contact": permissions.can_see_contact(user),
-            "can_import": can_import(user),
-            "can_export": can_export(user),
+            "can_import": import_allowed(user),
+            "can_export": export_allowed(user),
             **marketing_links(user),
         }
     }

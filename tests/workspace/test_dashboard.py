@@ -7,15 +7,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import dashboard
 from crm.models import Branch
 from lifecycle.models import BranchSnapshot, RetentionTask, Transition
 from lifecycle.pipeline import refresh_snapshots
 from lifecycle.value import CUSTOMER_TYPES
 from tests.factories import BranchFactory, ComplaintFactory, ContractFactory, StudentFactory
-from tests.work.conftest import WORK_URLS, make_task, scored
+from tests.workspace.conftest import make_task, scored
+from workspace import selectors as dashboard
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(WORK_URLS)]
+pytestmark = pytest.mark.django_db
 
 
 def _move(student, frm, to, days_ago):

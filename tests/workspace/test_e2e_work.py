@@ -10,14 +10,14 @@ from lifecycle.models import Playbook, RetentionTask, Transition
 from students.models import Interaction
 from tests.e2e import conftest as e2e
 from tests.factories import BranchFactory, staff
-from tests.work.conftest import WORK_URLS, make_task, scored, with_parent
+from tests.workspace.conftest import make_task, scored, with_parent
 
 # The browser fixtures of tests/e2e, for this module only (its autouse Chinese default
 # must not reach the other tests here).
 browser, page, login, shot = e2e.browser, e2e.page, e2e.login, e2e.shot
 _chinese_default, _live_server_over_http = e2e._chinese_default, e2e._live_server_over_http
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls(WORK_URLS),
+pytestmark = [pytest.mark.browser,
               pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 FACTORS = [{"code": "absences", "value": 3, "points": 30, "text": "连续缺课 3 次"},

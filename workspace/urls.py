@@ -1,0 +1,21 @@
+"""The workspace: role home pages, search and the work pages (at-risk list, tasks,
+dashboard), included at the site's root by crm.urls."""
+from django.urls import include, path
+
+from .views import at_risk, dashboard, home, tasks
+
+work_patterns = ([
+    path("at-risk/", at_risk.at_risk_list, name="at_risk"),
+    path("tasks/", tasks.task_list, name="tasks"),
+    path("tasks/<int:pk>/done/", tasks.task_action, {"action": "done"}, name="task_done"),
+    path("tasks/<int:pk>/skip/", tasks.task_action, {"action": "skip"}, name="task_skip"),
+    path("tasks/<int:pk>/snooze/", tasks.task_action, {"action": "snooze"},
+         name="task_snooze"),
+    path("dashboard/", dashboard.stage_dashboard, name="dashboard"),
+], "work")
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("search/", home.search, name="search"),
+    path("work/", include(work_patterns)),
+]
