@@ -12,7 +12,7 @@ Run against a scratch PostgreSQL database, never a real one:
     .venv/bin/python bench/nightly_scan.py --reuse --students 100000  # already seeded
     ... --drop                                                         # drop it afterwards
 
-Seeding uses `manage.py seed_demo --students N` (crm/demo.py) in a subprocess.
+Seeding uses `manage.py seed_demo --students N` (lifecycle/demo.py) in a subprocess.
 """
 from __future__ import annotations
 

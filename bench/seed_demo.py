@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from crm import demo
+    from lifecycle import demo
 
     print(f"database: {connection.vendor} {connection.settings_dict.get('NAME')}")
     call_command("migrate", verbosity=0)

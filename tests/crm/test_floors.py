@@ -10,12 +10,8 @@ DOMAIN_APPS = {"students", "parents", "lifecycle", "marketing", "dataio", "webho
 TOP = {"workspace"}
 
 # Wiring, not code on the wrong floor: the project's URL confs route to every app, and
-# scoping rows by student or parent (permissions, admin) needs those models. The demo
-# seeder is on its way out of crm/ (split by domain, issue #17).
-GROUND_EXCEPTIONS = {
-    "crm/urls.py", "crm/api_urls.py", "crm/permissions.py", "crm/admin.py", "crm/demo.py",
-    "crm/management/commands/seed_demo.py",
-}
+# scoping rows by student or parent (permissions, admin) needs those models.
+GROUND_EXCEPTIONS = {"crm/urls.py", "crm/api_urls.py", "crm/permissions.py", "crm/admin.py"}
 
 
 def imported_apps(path: Path) -> set[str]:

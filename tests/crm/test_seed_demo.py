@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q, Sum
 
-from crm.demo import DEMO_PASSWORD, under_14
 from crm.models import StaffProfile
 from crm.roles import Role
+from lifecycle.demo import DEMO_PASSWORD, under_14
 from lifecycle.periods import Period
 from parents.models import ContactConsent, GuardianConsent, Parent
 from parents.phones import normalize_phone

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: a realistic demo institution (logic in crm.demo)."""
+"""`manage.py seed_demo`: a realistic demo institution (logic in lifecycle.demo, which
+orchestrates each domain's demo module)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import demo
+from lifecycle import demo
 
 
 def _date(value: str) -> dt.date:
@@ -102,7 +103,7 @@ class Command(BaseCommand):
         self.stdout.write(_("Demo logins (password for all: %(pw)s, Django admin at /admin/):")
                           % {"pw": demo.DEMO_PASSWORD})
         self.stdout.write(f"  {_('username'):<14} {_('role'):<18} {_('branch')}")
-        for username, role, branch in demo.login_table(world):
+        for username, role, branch in demo.login_table(world.branches):
             self.stdout.write(f"  {username:<14} {role:<18} {branch}")
         self.stdout.write(_("Further staff of branch N: counselorN_02, teacherN_02, ... "
                             "(same password)."))
