@@ -222,7 +222,8 @@ def scan_lifecycle(*, run: ScanRun | None = None, branch_id: int | None = None,
 def _sweeps(students: Any, *, worker: int, workers: int
             ) -> list[tuple[int, int | None, bool]]:
     """The id ranges this worker walks, as (from, to, stealing): its own slice upwards,
-    then each other worker's slice from the top down, until it meets that worker.
+    then each other worker's slice from the top down, until it meets that worker, then
+    the whole range once more for what the others left between two chunks.
 
     Slices split the id range evenly, so cooperating workers start far apart; a worker
     that is done early takes the end of a slower one's slice (work stealing), and a
@@ -242,8 +243,12 @@ def _sweeps(students: Any, *, worker: int, workers: int
         return (start, None) if start + step >= hi else (start, start + step)
 
     own = worker % workers
+    # Last, one walk over everything: a thief stops where it meets a locked chunk, and the
+    # owner may be between two chunks when the thief looks, so unscored and unlocked is
+    # not yet "failed". The walk claims what is left; its done ranges cost one count each.
     return [(*slice_of(own), False)] + [
-        (*slice_of((own + k) % workers), True) for k in range(1, workers)]
+        (*slice_of((own + k) % workers), True) for k in range(1, workers)] + [
+        (0, None, False)]
 
 
 def _others_still_working(students: Any, run: ScanRun) -> bool:
