@@ -227,7 +227,8 @@ def _wipe_plan(base: list[type[models.Model]],
             elif rel.on_delete in (models.CASCADE, models.PROTECT, models.RESTRICT):
                 wipe.append(other)
         i += 1
-    return wipe, nulls
+    # Rows deleted anyway need no nulling (and nulling may break their own checks).
+    return wipe, [(m, f) for m, f in nulls if m not in wipe]
 
 
 def _delete_order(wipe: list[type[models.Model]]) -> list[type[models.Model]]:

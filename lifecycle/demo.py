@@ -12,9 +12,13 @@ fixed reference date (same seed + date -> the same data) and written with
 
 Each student first gets a *story* (the lifecycle period it is in today), and the facts
 are derived from it: contracts, weekly lessons and attendance, the lesson-hour ledger
-(never negative), payments, refunds, exams, contacts, complaints and surveys.
-Lifecycle services are not used: the period fields are set directly, consistent
-with the facts (see `PERIOD_WEIGHTS` and `_plan_story`).
+(never negative), payments, refunds, exams, contacts, complaints and surveys; then the
+dated history those facts imply (lifecycle/demo_history.py: every move proposed by the
+lifecycle rules and checked against the period table), and the account's period fields
+are where that history leads. Some stories end (a refund, hours used up, expiry; some
+after an at-risk spell, some for reasons outside the institution), some lapse, and some
+lapsed families come back (win-back). Every family has its lead (pool, tier, pipeline)
+and those who came by word of mouth their referrer (marketing/demo.py).
 """
 from __future__ import annotations
 
@@ -50,12 +54,17 @@ from crm.demo import (
 )
 from crm.models import Branch
 from crm.roles import Role
+from lifecycle import demo_history
+from lifecycle.models import Transition
 from lifecycle.periods import Period
+from lifecycle.selectors import policies_by_branch
+from marketing import demo as marketing_demo
 from marketing.demo import active_channels, draw_source
-from marketing.models import Channel
+from marketing.models import Channel, PipelineStep, Prospect, Referral
+from marketing.selectors.policy import policies_by_branch as marketing_policies
 from parents import demo as parents_demo
 from parents.models import ContactConsent, GuardianConsent, Guardianship, Parent
-from students.demo.engagement import write_engagement
+from students.demo.engagement import maturity_survey, write_engagement
 from students.demo.lessons import write_lessons
 from students.demo.plans import (
     Chain,
@@ -130,6 +139,10 @@ class World:
     contract_seq: int = 0
     payment_seq: int = 0
     group_seq: dict[int, int] = field(default_factory=dict)
+    policies: dict = field(default_factory=dict)  # branch id -> lifecycle PolicyValues
+    marketing_policies: dict = field(default_factory=dict)  # branch id -> MarketingPolicy
+    reward_policy: object = None  # what a referrer earns
+    referrers: dict = field(default_factory=dict)  # branch id -> earlier referrer candidates
     open_groups: dict[tuple[int, int, str], GroupPlan] = field(default_factory=dict)
 
 
@@ -152,6 +165,9 @@ def build_world(opts: SeedOptions, *, append: bool = False) -> World:
         courses=build_courses(opts.seed), channels=channels, channel_weights=channel_weights,
         phones=PhoneNumbers(opts.seed, start=start, taken=taken),
         password_hash=staff.password_hash,
+        policies=policies_by_branch([b.pk for b in staff.branches]),
+        marketing_policies=marketing_policies([b.pk for b in staff.branches]),
+        reward_policy=marketing_demo.reward_policy(),
     )
     if append:
         world.contract_seq = Contract.objects.count()
@@ -185,6 +201,10 @@ def _plan_story(rng: random.Random, world: World, sp: StudentPlan) -> None:
     if rng.random() < 0.4:
         contracts.insert(0, trial_package(course))
     sp.main = Chain(course, contracts)
+    if sp.old_end is not None:
+        old = [paid_package(rng, course, first=i == 0, renewal=i > 0)
+               for i in range(rng.choice([1, 1, 2]))]
+        sp.old = Chain(course, old)
     if base in (Period.GROWTH, Period.MATURITY) and rng.random() < 0.25:
         other = pick_course(rng, world.courses, grade, exclude=course.subject)
         sp.extra = Chain(other, [paid_package(rng, other, first=False, renewal=True)])
@@ -211,9 +231,20 @@ def _schedule(rng: random.Random, sp: StudentPlan, today: dt.date) -> None:
         return
     last = main.contracts[-1]
     w = len(last.statuses)
+    if sp.old is not None:  # the first relationship used its hours up and ended
+        schedule_chain(rng, sp.old, sp.old_end, len(sp.old.contracts[-1].statuses), 0)
+        book(sp.old, active=False)
+        for c in sp.old.contracts:
+            c.end = "completed"
     if sp.period in ACTIVE_PERIODS or sp.period == Period.AT_RISK:
         lo = max(1, sp.absence_run + 2)
-        hi = min(w - 1, 10) if sp.base == Period.SOCIALIZATION else w - 1
+        # Socialization lasts under the policy's 8 weeks of steady attendance (after
+        # which the rules move an account to growth): at most 5 weekly lessons so far.
+        hi = w - 1
+        if sp.period == Period.SOCIALIZATION:
+            hi = min(w - 1, 5)
+        elif sp.base == Period.SOCIALIZATION:
+            hi = min(w - 1, 10)
         used = rng.randint(lo, max(lo, hi))
         schedule_chain(rng, main, today, used, sp.absence_run)
         book(main, active=True)
@@ -232,11 +263,15 @@ def _schedule(rng: random.Random, sp: StudentPlan, today: dt.date) -> None:
         return
     # termination / lapsed: the relationship ended at end_date
     kind = sp.end_kind
+    absences = 0
     if kind == "completed":
         used = w
+    elif sp.risk_before_end and w >= 7:  # three absences in a row, then the refund request
+        used, absences = rng.randint(6, w - 1), 3
     else:
+        sp.risk_before_end = False
         used = rng.randint(1, min(3 if kind == "cancel" else w, max(1, w - 1)))
-    schedule_chain(rng, main, sp.end_date, used, 0)
+    schedule_chain(rng, main, sp.end_date, used, absences)
     book(main, active=False)
     for c in main.contracts[:-1]:
         c.end = "completed"
@@ -253,30 +288,27 @@ def _schedule(rng: random.Random, sp: StudentPlan, today: dt.date) -> None:
             last.refund_status = Refund.Status.PAID
         if last.refund_status != Refund.Status.REQUESTED:
             last.refund_decided = min(today, last.refund_at + dt.timedelta(days=rng.randint(1, 5)))
-    if kind == "expired":
-        last.valid_until = min(last.valid_until, today - dt.timedelta(days=rng.randint(10, 60)))
+    if kind == "expired":  # lapsed only: expired long enough ago to have lapsed since
+        last.valid_until = min(last.valid_until, today - dt.timedelta(days=rng.randint(95, 150)))
         last.valid_until = max(last.valid_until, last.dates[-1])
 
 
-def _period_since(rng: random.Random, sp: StudentPlan, today: dt.date) -> dt.date:
-    main = sp.main
-    paid = [c for c in main.contracts if not c.is_trial] if main else []
-    if sp.period == Period.PROSPECTING:
-        return sp.student.created_at.date()
+def _maturity_on(sp: StudentPlan, today: dt.date) -> dt.date | None:
+    """The day a story reached maturity (a year as a customer and a third package), or None
+    when its facts do not get there before what came next (an at-risk flag, the end)."""
+    paid = sorted(sp.paid, key=lambda c: c.signed_on)
+    if sp.base != Period.MATURITY and not (sp.external_exit and len(paid) >= 3):
+        return None
+    if len(paid) < 3:
+        return None
+    day = max(paid[2].signed_on, paid[0].signed_on + dt.timedelta(days=365))
+    main_paid = [c for c in sp.main.contracts if not c.is_trial]
+    limit = today
     if sp.period == Period.AT_RISK:
-        run_dates = paid[-1].dates[-sp.absence_run:]
-        return run_dates[min(2, len(run_dates) - 1)]
-    if sp.period == Period.SOCIALIZATION:
-        return paid[0].signed_on
-    if sp.period == Period.GROWTH:  # since the first renewal or cross-sell
-        return min(c.signed_on for c in paid[1:] + (sp.extra.contracts if sp.extra else []))
-    if sp.period == Period.MATURITY:
-        return paid[2].signed_on
-    last = paid[-1]
-    if sp.period == Period.TERMINATION:
-        return last.refund_at or min(today, last.dates[-1] + dt.timedelta(days=rng.randint(7, 30)))
-    return min(today, sp.end_date + dt.timedelta(days=rng.randint(60, 100)))
-
+        limit = demo_history.risk_day(main_paid[-1], sp.absence_run) - dt.timedelta(days=1)
+    elif sp.period in (Period.TERMINATION, Period.LAPSED):
+        limit = demo_history.end_day(main_paid[-1], sp.end_kind) - dt.timedelta(days=1)
+    return day if day <= limit else None
 
 
 # --------------------------------------------------------------------------- a chunk
@@ -294,7 +326,6 @@ class ChunkBuilder(Writer):
         self.parents: list[Parent] = []
         self.touched: dict[int, GroupPlan] = {}  # groups used by this chunk, in order
 
-    # -- families ---------------------------------------------------------------------
     # -- families ---------------------------------------------------------------------
     def _family(self, remaining: int) -> None:
         for spec in parents_demo.draw_family(self, remaining):
@@ -369,12 +400,22 @@ class ChunkBuilder(Writer):
             sp.absence_run = rng.randint(3, 5)
         elif period in ACTIVE_PERIODS and rng.random() < 0.06:
             sp.absence_run = 3  # not flagged yet: the risk scan should find these
+        # Ended within the policy's 90 days: still in termination; earlier: lapsed.
         if period == Period.TERMINATION:
-            sp.end_date = today - dt.timedelta(days=rng.randint(7, 60))
+            sp.end_date = today - dt.timedelta(days=rng.randint(7, 85))
             sp.end_kind = rng.choices(["refund", "completed", "cancel"], weights=[60, 25, 15])[0]
         elif period == Period.LAPSED:
-            sp.end_date = today - dt.timedelta(days=rng.randint(120, 400))
+            sp.end_date = today - dt.timedelta(days=rng.randint(105, 400))
             sp.end_kind = rng.choices(["completed", "expired", "refund"], weights=[45, 35, 20])[0]
+        if period in (Period.TERMINATION, Period.LAPSED):
+            # Some leave for reasons outside the institution (moved, timetable) and are
+            # still satisfied; some first went through an at-risk spell (absences).
+            sp.external_exit = rng.random() < 0.35
+            sp.risk_before_end = (not sp.external_exit and sp.end_kind == "refund"
+                                  and rng.random() < 0.5)
+        elif period == Period.SOCIALIZATION and rng.random() < 0.25:
+            # Won back: an earlier relationship ended (and lapsed) before this one.
+            sp.old_end = today - dt.timedelta(days=rng.randint(200, 520))
         _plan_story(rng, world, sp)
         self.plans.append(sp)
 
@@ -407,21 +448,43 @@ class ChunkBuilder(Writer):
             for chain in (sp.main, sp.extra):
                 if chain is not None:
                     chain.group = self._group_for(sp.student.branch, chain.course, cohort)
+            if sp.old is not None:
+                old_cohort = f"{sp.old_end.year}q{(sp.old_end.month - 1) // 3}"
+                sp.old.group = self._group_for(sp.student.branch, sp.old.course, old_cohort)
         for sp in self.plans:
             _schedule(self.rng, sp, self.today)
-            first = [c.signed_on for ch in (sp.main, sp.extra) if ch for c in ch.contracts]
+            first = [c.signed_on for ch in sp.chains for c in ch.contracts]
             created = (min(first) - dt.timedelta(days=self.rng.randint(3, 45)) if first
                        else self.today - dt.timedelta(days=self.rng.randint(0, 150)))
             sp.student.created_at = local_dt(created, self.rng.randint(9, 20),
                                              self.rng.randint(0, 59))
-            sp.student.period_since = local_dt(_period_since(self.rng, sp, self.today), 21)
+            self._history(sp)
             self.stats.periods[sp.period] += 1
+        marketing_demo.pick_referrers(self)
         for parent in self.parents:  # parents registered with the first child's first contact
             parent.created_at = None
         for sp in self.plans:
             for p, _rel, _pr, _d in sp.guardians:
                 if p.created_at is None or p.created_at > sp.student.created_at:
                     p.created_at = sp.student.created_at
+
+    def _history(self, sp: StudentPlan) -> None:
+        """The dated moves of the account; its period fields are where they lead."""
+        if sp.period != Period.PROSPECTING:
+            sp.maturity_on = _maturity_on(sp, self.today)
+            if sp.maturity_on is None and sp.base == Period.MATURITY:
+                # Not a year as a customer yet: the same facts tell a growth story.
+                sp.base = Period.GROWTH
+                if sp.period == Period.MATURITY:
+                    sp.period = Period.GROWTH
+            if sp.maturity_on is not None:
+                sp.maturity_satisfaction = maturity_survey(self.rng, sp)
+        policy = self.world.policies[sp.student.branch.pk]
+        sp.moves = demo_history.walk(sp, policy, self.today)
+        st = sp.student
+        st.period = sp.period
+        st.previous_period = sp.moves[-1].from_period if sp.period == Period.AT_RISK else ""
+        st.period_since = sp.moves[-1].at if sp.moves else st.created_at
 
     # -- writing ----------------------------------------------------------------------
     def write(self) -> None:
@@ -431,6 +494,8 @@ class ChunkBuilder(Writer):
         parents_demo.write_guardians(self)
         write_lessons(self)
         write_engagement(self)
+        demo_history.write_history(self)
+        marketing_demo.write_acquisition(self)
 
 
 # --------------------------------------------------------------------------- driver
@@ -438,7 +503,7 @@ class ChunkBuilder(Writer):
 SEEDED_MODELS: list[type[models.Model]] = [
     Parent, Student, Guardianship, GuardianConsent, ContactConsent, ClassGroup, ClassSession,
     Contract, Attendance, LedgerEntry, Refund, Payment, ExamScore, Interaction, Complaint,
-    SatisfactionSurvey,
+    SatisfactionSurvey, Transition, Prospect, PipelineStep, Referral,
 ]
 # What --flush empties (with their history tables and whatever cascades from them).
 WIPED_MODELS: list[type[models.Model]] = [

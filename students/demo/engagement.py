@@ -5,6 +5,7 @@ Called by the orchestrator in lifecycle/demo.py with its chunk builder `b`."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -12,9 +13,10 @@ from crm.db import db_datetime
 from crm.demo import local_dt
 from crm.roles import Role
 from lifecycle.periods import Period
-from students.demo.plans import pick_course
+from students.demo.plans import StudentPlan, pick_course
 from students.demo.vocabulary import (
     COMPLAINT_TEXT,
+    CONSUMING,
     EXIT_REASONS,
     INTERACTION_TEXT,
     SURVEY_COMMENTS,
@@ -24,6 +26,26 @@ from students.models import Complaint, ExamScore, Interaction, SatisfactionSurve
 
 if TYPE_CHECKING:
     from lifecycle.demo import ChunkBuilder
+
+
+def maturity_survey(rng: random.Random, sp: StudentPlan) -> float:
+    """The satisfied survey shortly before the account reached maturity (kept on the plan
+    until the chunk is written); returns the mean rating of the later of the two answers,
+    the figure the maturity rule read that day."""
+    day = max(sp.student.created_at.date(),
+              sp.maturity_on - dt.timedelta(days=rng.randint(1, 20)))
+    primary = next(p for p, _r, pr, _d in sp.guardians if pr)
+    for who, hour in (("student", rng.randint(10, 15)), ("parent", rng.randint(16, 21))):
+        overall = rng.randint(4, 5)
+        sp.pre_surveys.append(SatisfactionSurvey(
+            student=sp.student, respondent=who, parent=primary if who == "parent" else None,
+            surveyed_at=local_dt(day, hour), overall=overall,
+            teaching=max(4, min(5, overall + rng.choice([-1, 0, 0, 1]))),
+            service=max(4, min(5, overall + rng.choice([-1, 0, 0, 1]))),
+            environment=rng.randint(4, 5), recommend=overall * 2 - rng.randint(0, 1),
+            comment=SURVEY_COMMENTS[overall] if rng.random() < 0.5 else ""))
+    last = sp.pre_surveys[-1]
+    return (last.overall + last.teaching + last.service + last.environment) / 4
 
 
 def write_engagement(b: ChunkBuilder) -> None:
@@ -41,7 +63,24 @@ def write_engagement(b: ChunkBuilder) -> None:
                        pick_course(rng, world.courses, st.grade).name)
         start = st.created_at.date()
         end = sp.end_date or today
-        worse = sp.period in (Period.AT_RISK, Period.TERMINATION, Period.LAPSED)
+        # Those who left for reasons outside the institution were not unhappy with it.
+        worse = (sp.period in (Period.AT_RISK, Period.TERMINATION, Period.LAPSED)
+                 and not sp.external_exit)
+
+        def survey(day: dt.date, lo: int, hi: int, *, st=st, primary=primary) -> None:
+            """Student and parent answer separately (each may skip it)."""
+            for who in ("student", "parent"):
+                if rng.random() < 0.8:
+                    overall = rng.randint(lo, hi)
+                    surveys.append(SatisfactionSurvey(
+                        student=st, respondent=who,
+                        parent=primary if who == "parent" else None,
+                        surveyed_at=local_dt(day, rng.randint(10, 21)), overall=overall,
+                        teaching=max(1, min(5, overall + rng.choice([-1, 0, 0, 1]))),
+                        service=max(1, min(5, overall + rng.choice([-1, 0, 0, 1]))),
+                        environment=rng.randint(3, 5),
+                        recommend=max(0, min(10, overall * 2 + rng.randint(-2, 0))),
+                        comment=SURVEY_COMMENTS[overall] if rng.random() < 0.5 else ""))
 
         def contact(kind: str, day: dt.date, sentiment: str, *, st=st, parents=parents,
                     primary=primary, course_name=course_name, staff_member=staff_member,
@@ -65,6 +104,15 @@ def write_engagement(b: ChunkBuilder) -> None:
 
         contact("first", start, "neutral")
         if sp.period == Period.PROSPECTING:
+            trial = main.contracts[0] if main else None
+            if trial is not None and trial.statuses[0] in CONSUMING and rng.random() < 0.5:
+                # A trial that went well: follow-up calls and the trial feedback form.
+                day = trial.dates[0]
+                for _i in range(2):
+                    contact("trial", min(today, day + dt.timedelta(days=rng.randint(0, 5))),
+                            "positive")
+                survey(min(today, day + dt.timedelta(days=1)), 4, 5)
+                continue
             for _i in range(rng.randint(0, 2)):
                 day = start + dt.timedelta(days=rng.randint(0, max(0, (today - start).days)))
                 contact("trial" if main else "first", day,
@@ -82,6 +130,9 @@ def write_engagement(b: ChunkBuilder) -> None:
                     "negative")
             if sp.period == Period.LAPSED and rng.random() < 0.4:
                 contact("winback", today - dt.timedelta(days=rng.randint(0, 40)), "neutral")
+        if sp.old_end is not None:  # the call that brought a lapsed family back
+            back = min(c.signed_on for c in sp.paid)
+            contact("winback", back - dt.timedelta(days=rng.randint(3, 20)), "positive")
 
         # exam results in the main subject, trending up (or down when it goes badly)
         subject = main.course.subject
@@ -106,8 +157,8 @@ def write_engagement(b: ChunkBuilder) -> None:
             i += 1
 
         # complaints: the best source of at-risk causes
-        if rng.random() < {Period.AT_RISK: 0.6, Period.TERMINATION: 0.5,
-                           Period.LAPSED: 0.2}.get(sp.period, 0.05):
+        if rng.random() < ({Period.AT_RISK: 0.6, Period.TERMINATION: 0.5,
+                            Period.LAPSED: 0.2}.get(sp.period, 0.05) if worse else 0.05):
             category = rng.choice(list(COMPLAINT_TEXT))
             recent = sp.period == Period.AT_RISK
             created_day = (today - dt.timedelta(days=rng.randint(0, 12)) if recent
@@ -127,23 +178,14 @@ def write_engagement(b: ChunkBuilder) -> None:
                 resolved_at=resolved,
                 resolution="已与家长沟通并调整安排" if resolved else ""))
 
-        # satisfaction: student and parent answer separately
-        if rng.random() < (0.6 if worse else 0.35):
-            lo, hi = (1, 3) if worse else ((4, 5) if sp.period == Period.MATURITY else (3, 5))
+        # satisfaction: the survey that let it reach maturity (planned with its history),
+        # then the latest one
+        surveys.extend(sp.pre_surveys)
+        if rng.random() < (0.6 if worse else 0.55):
+            lo, hi = (1, 3) if worse else ((4, 5) if sp.period == Period.MATURITY
+                                           or sp.external_exit else (3, 5))
             day = min(today, end - dt.timedelta(days=rng.randint(0, 20)))
-            day = max(day, start)
-            for who in ("student", "parent"):
-                if rng.random() < 0.8:
-                    overall = rng.randint(lo, hi)
-                    surveys.append(SatisfactionSurvey(
-                        student=st, respondent=who,
-                        parent=primary if who == "parent" else None,
-                        surveyed_at=local_dt(day, rng.randint(10, 21)), overall=overall,
-                        teaching=max(1, min(5, overall + rng.choice([-1, 0, 0, 1]))),
-                        service=max(1, min(5, overall + rng.choice([-1, 0, 0, 1]))),
-                        environment=rng.randint(3, 5),
-                        recommend=max(0, min(10, overall * 2 + rng.randint(-2, 0))),
-                        comment=SURVEY_COMMENTS[overall] if rng.random() < 0.5 else ""))
+            survey(max(day, start), lo, hi)
     b.raw(ExamScore, ["student_id", "subject", "exam_name", "kind", "exam_date", "score",
                           "full_marks", "recorded_at"], exams)
     b.raw(Interaction, ["student_id", "with_whom", "parent_id", "channel", "staff_id",

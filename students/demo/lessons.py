@@ -76,7 +76,7 @@ def write_lessons(b: ChunkBuilder) -> None:
     closed = {Contract.Status.COMPLETED, Contract.Status.EXPIRED, Contract.Status.REFUNDED,
               Contract.Status.CANCELLED}
     for sp in b.plans:
-        for chain in (sp.main, sp.extra):
+        for chain in sp.chains:
             if chain is None:
                 continue
             for c in chain.contracts:
@@ -118,7 +118,7 @@ def write_lessons(b: ChunkBuilder) -> None:
     attendance_rows, consumed = [], []
     minus = -Decimal(SESSION_HOURS)
     for sp in b.plans:
-        for chain in (sp.main, sp.extra):
+        for chain in sp.chains:
             if chain is None:
                 continue
             teacher = chain.group.teacher.pk
@@ -138,7 +138,7 @@ def write_lessons(b: ChunkBuilder) -> None:
     ledger = []
     for sp in b.plans:
         counselor = sp.student.counselor.pk if sp.student.counselor else None
-        for chain in (sp.main, sp.extra):
+        for chain in sp.chains:
             if chain is None:
                 continue
             for c in chain.contracts:
@@ -156,7 +156,7 @@ def write_lessons(b: ChunkBuilder) -> None:
     for sp in b.plans:
         manager = world.staff[sp.student.branch.pk][Role.MANAGER][0]
         front = world.staff[sp.student.branch.pk][Role.FRONT_DESK]
-        for chain in (sp.main, sp.extra):
+        for chain in sp.chains:
             if chain is None:
                 continue
             for c in chain.contracts:

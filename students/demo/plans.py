@@ -132,6 +132,29 @@ class StudentPlan:
     absence_run: int = 0
     end_date: dt.date | None = None
     end_kind: str = ""
+    # A won-back account: its earlier relationship (ended at old_end) before `main`.
+    old: Chain | None = None
+    old_end: dt.date | None = None
+    # Left for a reason outside the institution (moved, timetable): still satisfied.
+    external_exit: bool = False
+    # Its first ended relationship ran through an at-risk spell (absences) before the end.
+    risk_before_end: bool = False
+    maturity_on: dt.date | None = None  # the day it reached maturity, if it did
+    maturity_satisfaction: float | None = None  # the latest survey's mean that day
+    pre_surveys: list = field(default_factory=list)  # surveys planned with the history
+    moves: list = field(default_factory=list)  # the dated history (lifecycle.demo_history)
+    referrer: tuple | None = None  # (kind, Student, Parent) who sent this family
+
+    @property
+    def chains(self) -> list[Chain]:
+        """Every chain of packages, oldest relationship first."""
+        return [c for c in (self.old, self.main, self.extra) if c is not None]
+
+    @property
+    def paid(self) -> list[ContractPlan]:
+        """The paid packages of the current relationship (main, then the cross-sell)."""
+        return [c for ch in (self.main, self.extra) if ch for c in ch.contracts
+                if not c.is_trial]
 
 
 def draw_statuses(rng: random.Random, budget: int) -> list[str]:

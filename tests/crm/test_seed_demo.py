@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from io import StringIO
 
 import pytest
@@ -164,8 +165,13 @@ def test_periods_match_the_facts(seeded):
             assert s.paid == 0, s
         else:
             assert s.paid >= 1, s
-        if s.period == Period.SOCIALIZATION:
-            assert s.paid == 1 and s.renewals == 0 and s.active == 1, s
+        if s.period == Period.SOCIALIZATION:  # a won-back family: its new relationship
+            ended = s.transitions.filter(to_period=Period.TERMINATION).order_by("-at").first()
+            since = paid.filter(student=s)
+            if ended is not None:
+                since = since.filter(created_at__gt=ended.at)
+            assert since.count() == 1 and not since.filter(is_renewal=True).exists(), s
+            assert s.active == 1, s
         if s.period in (Period.GROWTH, Period.MATURITY):
             assert s.renewals >= 1 and s.active >= 1, s
         if s.period == Period.AT_RISK:
@@ -208,3 +214,23 @@ def test_demo_logins_exist_with_roles_and_the_documented_password(seeded):
         assert (user.staff_profile.branch is None) == (role == Role.HEAD_OFFICE)
     assert StaffProfile.objects.filter(role=Role.COUNSELOR, branch__code="xihu").count() >= 4
     assert DEMO_PASSWORD in out
+
+
+def test_every_account_has_the_history_its_period_says(seeded):
+    """The periods are walked, not set: each move follows the last, legally, and the
+    latest one is the account's period and period_since (prospects have none)."""
+    from lifecycle.models import Transition
+    from lifecycle.periods import is_allowed
+
+    for s in Student.objects.all():
+        moves = list(Transition.objects.filter(student=s).order_by("at", "id"))
+        if s.period == Period.PROSPECTING:
+            assert moves == [], s
+            continue
+        assert moves and moves[0].from_period == Period.PROSPECTING, s
+        for a, b in itertools.pairwise(moves):
+            assert b.from_period == a.to_period and b.at > a.at, (s, a, b)
+        assert all(is_allowed(m.from_period, m.to_period) for m in moves), s
+        assert moves[-1].to_period == s.period and moves[-1].at == s.period_since, s
+        assert moves[-1].at.date() <= TODAY
+    assert Transition.objects.filter(to_period=Period.TERMINATION).exists()
