@@ -10,14 +10,8 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from lifecycle.periods import Phase
+from lifecycle.strategies import type_label
 from lifecycle.value import PHASES, Segment
-
-
-def type_label(customer_type: str) -> str:
-    """'core.maintenance' -> 'Core (核心) · Maintenance (维系)' in the active language;
-    never the code itself."""
-    segment, _sep, phase = customer_type.partition(".")
-    return f"{Segment(segment).label} · {Phase(phase).label}"
 
 
 def type_grid(cells: dict[int, dict[str, dict[str, Any]]], branch_ids: list[int], *,
