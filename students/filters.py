@@ -23,9 +23,11 @@ from lifecycle.value import Segment
 from students.choices import Grade
 
 
-def counselor_label(user: Any) -> str:
+def counselor_label(user: Any, *, with_branch: bool = False) -> str:
     profile = getattr(user, "staff_profile", None)
-    return (getattr(profile, "display_name", "") or user.get_full_name() or user.username)
+    name = getattr(profile, "display_name", "") or user.get_full_name() or user.username
+    branch = getattr(profile, "branch", None) if with_branch else None
+    return f"{name} · {branch.name}" if branch else name
 
 
 class StudentListFilter(django_filters.FilterSet):
@@ -56,8 +58,8 @@ class StudentListFilter(django_filters.FilterSet):
                 user, get_user_model().objects.filter(staff_profile__role=Role.COUNSELOR,
                                                       is_active=True),
                 field="staff_profile__branch")
-            self.filters["counselor"].queryset = staff.select_related("staff_profile").order_by(
-                "staff_profile__branch__code", "username")
+            self.filters["counselor"].queryset = staff.select_related(
+                "staff_profile__branch").order_by("staff_profile__branch__code", "username")
         else:
             del self.filters["counselor"]
         if not permissions.can_see_scores(user):
@@ -68,7 +70,8 @@ class StudentListFilter(django_filters.FilterSet):
     def form(self) -> Any:
         form = super().form
         if "counselor" in form.fields:
-            form.fields["counselor"].label_from_instance = counselor_label
+            form.fields["counselor"].label_from_instance = lambda u: counselor_label(
+                u, with_branch="branch" in form.fields)
         return form
 
     def filter_phase(self, qs: QuerySet, name: str, value: str) -> QuerySet:

@@ -79,3 +79,22 @@ def test_grid_shows_labels_not_codes(as_user, manager_a, accounts, settings):
     text = re.sub(r"<[^>]+>", " ", grid_html)
     assert "核心客户" in text and "维系" in text and "恢复" in text
     assert not re.search(r"[a-z]+[._][a-z]+", text)
+
+
+def test_grid_from_the_nightly_snapshot_says_so_and_still_matches(as_user, manager_a,
+                                                                  branch_a, accounts):
+    from lifecycle.pipeline import refresh_snapshots
+
+    refresh_snapshots(run=None, branch_ids=[branch_a.pk])
+    client = as_user(manager_a)
+    response = client.get(reverse("work:dashboard"))
+    assert response.context["grid"]["as_of"] is not None
+    assert 'id="type-grid-as-of"' in response.content.decode()
+    for cell in _grid(response).values():
+        assert _list_count(client, cell["url"]) == cell["n"], cell["type"]
+
+
+def test_head_office_counselor_filter_names_the_branch(as_user, head_office, counselor_a):
+    form = as_user(head_office).get(reverse("students:list")).context["filters"]
+    labels = [label for value, label in form.fields["counselor"].choices if value]
+    assert labels == ["cs_a · 西湖校区"]

@@ -89,6 +89,7 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
     types = dashboard.type_matrix(user, ids, snaps)
     matrix = types["cells"]
     grid = type_grid(matrix, ids, branch_id=branch_id)
+    grid["as_of"] = max((t for t in types["as_of"].values() if t), default=None)
     phase_labels = {"expected": _("Expected"), "maintenance": _("Maintenance"),
                     "recovery": _("Recovery")}
     type_table = [{"segment": s, "segment_label": str(Segment(s).label), "phase": p,
