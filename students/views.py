@@ -31,6 +31,7 @@ from students.models import Attendance, ClassSession, ExamScore, Payment, Refund
 from students.selectors import contract_balances, student_list, with_figures
 from students.services import roll_call_take, session_roster
 
+from .filters import StudentListFilter
 from .forms import InteractionForm, StudentFilterForm, TrialBookingForm
 
 PAGE_SIZE = 25
@@ -64,10 +65,13 @@ def student_list_view(request: HttpRequest) -> HttpResponse:
     q = period = ""
     if form.is_valid():
         q, period = form.cleaned_data["q"], form.cleaned_data["period"]
-    qs = with_figures(student_list(user=request.user, search=q, period=period or None),
-                      since=timezone.localdate() - dt.timedelta(weeks=CHART_WEEKS))
+    narrow = StudentListFilter(request.GET or None, user=request.user,
+                               queryset=student_list(user=request.user, search=q,
+                                                     period=period or None))
+    qs = with_figures(narrow.qs, since=timezone.localdate() - dt.timedelta(weeks=CHART_WEEKS))
     page = paginate(request, qs.order_by("name_pinyin", "id"), PAGE_SIZE)
-    return render(request, "students/student_list.html", {"form": form, "page": page})
+    return render(request, "students/student_list.html",
+                  {"form": form, "page": page, "filters": narrow.form})
 
 
 def _weekly_attendance(student: Student, today: dt.date) -> dict[str, Any]:

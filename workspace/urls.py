@@ -2,7 +2,7 @@
 dashboard), included at the site's root by crm.urls."""
 from django.urls import include, path
 
-from .views import at_risk, dashboard, home, tasks
+from .views import at_risk, branches, dashboard, home, strategies, tasks
 
 work_patterns = ([
     path("at-risk/", at_risk.at_risk_list, name="at_risk"),
@@ -12,6 +12,12 @@ work_patterns = ([
     path("tasks/<int:pk>/snooze/", tasks.task_action, {"action": "snooze"},
          name="task_snooze"),
     path("dashboard/", dashboard.stage_dashboard, name="dashboard"),
+    path("branches/", branches.branch_comparison, name="branches"),
+    path("strategies/", strategies.strategy_board, name="strategies"),
+    path("strategies/<str:customer_type>/edit/", strategies.strategy_edit,
+         name="strategy_edit"),
+    path("strategies/<str:customer_type>/reset/", strategies.strategy_reset_view,
+         name="strategy_reset"),
 ], "work")
 
 urlpatterns = [

@@ -1,7 +1,7 @@
 """Lifecycle endpoints under /api/v1/ (included by crm/api_urls.py)."""
 from django.urls import path
 
-from . import views, work_views
+from . import strategy_views, views, work_views
 
 urlpatterns = [
     path("students/<int:pk>/lifecycle/", views.StudentLifecycleView.as_view(),
@@ -22,6 +22,12 @@ urlpatterns = [
            work_views.TaskActionView.as_view(action=action),
            name=f"lifecycle-task-{action}")
       for action in ("claim", "complete", "skip", "snooze")],
+    path("lifecycle/strategies/", strategy_views.StrategyListView.as_view(),
+         name="lifecycle-strategy-list"),
+    path("lifecycle/strategies/<str:customer_type>/", strategy_views.StrategyDetailView.as_view(),
+         name="lifecycle-strategy-detail"),
+    path("lifecycle/strategies/<str:customer_type>/reset/",
+         strategy_views.StrategyResetView.as_view(), name="lifecycle-strategy-reset"),
     path("lifecycle/playbooks/", work_views.PlaybookListView.as_view(),
          name="lifecycle-playbook-list"),
     path("lifecycle/playbooks/<int:pk>/", work_views.PlaybookDetailView.as_view(),

@@ -11,6 +11,7 @@ from .core import (
 )
 from .retention import Playbook, RetentionTask
 from .scores import AccountScore, BranchSnapshot, RiskProfile, ScoreHistory
+from .strategy import TypeStrategy
 
 __all__ = [
     "CURRENT_WEIGHTS",
@@ -27,4 +28,5 @@ __all__ = [
     "ScoreHistory",
     "Transition",
     "Trigger",
+    "TypeStrategy",
 ]

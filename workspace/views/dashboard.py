@@ -16,6 +16,7 @@ from lifecycle.value import PHASES, Segment
 from students.selectors import renewal_rates
 from students.views import staff_required
 from workspace import selectors as dashboard
+from workspace.type_grid import type_grid
 
 from .access import managers_only
 
@@ -29,6 +30,14 @@ def _window(request: HttpRequest) -> int:
     except ValueError:
         days = 30
     return min(max(days, 1), 365)
+
+
+def _branch(request: HttpRequest) -> int | None:
+    """Head office may narrow the dashboard to one branch (others see theirs anyway)."""
+    try:
+        return int(request.GET.get("branch") or 0) or None
+    except ValueError:
+        return None
 
 
 def _period_list() -> list[tuple[str, str]]:
@@ -45,7 +54,10 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
     days = _window(request)
     now = timezone.now()
     since = now - dt.timedelta(days=days)
-    branches = dashboard.dashboard_branches(user)
+    branch_id = _branch(request) if permissions.sees_all_branches(user) else None
+    all_branches = dashboard.dashboard_branches(user)
+    branches = [b for b in all_branches if b.pk == branch_id] or all_branches
+    branch_id = branch_id if len(branches) == 1 and len(all_branches) > 1 else None
     ids = [b.pk for b in branches]
     periods = _period_list()
 
@@ -76,6 +88,8 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
 
     types = dashboard.type_matrix(user, ids, snaps)
     matrix = types["cells"]
+    grid = type_grid(matrix, ids, branch_id=branch_id)
+    grid["as_of"] = max((t for t in types["as_of"].values() if t), default=None)
     phase_labels = {"expected": _("Expected"), "maintenance": _("Maintenance"),
                     "recovery": _("Recovery")}
     type_table = [{"segment": s, "segment_label": str(Segment(s).label), "phase": p,
@@ -138,4 +152,6 @@ def stage_dashboard(request: HttpRequest) -> HttpResponse:
         "rate_table": rate_table, "pattern_rows": pattern_rows, "workload": workload,
         "complaint_rows": complaint_rows, "chart": chart,
         "show_branch_links": permissions.sees_all_branches(user),
+        "grid": grid, "all_branches": all_branches, "branch_id": branch_id,
+        "show_money": permissions.can_see_money(user),
     })
