@@ -38,7 +38,7 @@ from crm.permissions import (
 )
 from crm.roles import Role
 from crm.services import audit
-from lifecycle.explain import reason_texts
+from lifecycle.explain import join_reasons, reason_texts
 from lifecycle.periods import Period
 from parents.phones import display_phone, mask_phone, mask_text
 
@@ -163,7 +163,7 @@ def _risk_reasons(student: Any) -> str:
         factors = student.score.risk_factors
     except ObjectDoesNotExist:
         return ""
-    return "; ".join(reason_texts(factors))
+    return join_reasons(reason_texts(factors))
 
 
 def _parent_cols() -> list[ExportColumn]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from .periods import Phase, phase_of
 from .value import Segment
@@ -87,12 +87,22 @@ class Reason:
         if not self.also:
             return self.text
         return _("%(reason)s (same fact: %(also)s)") % {"reason": self.text,
-                                                        "also": ", ".join(self.also)}
+                                                        "also": join_list(self.also)}
 
     def as_api(self) -> dict[str, Any]:
         """What the API gives: the code and value (machine), the points, the words."""
         return {"code": self.code, "value": self.value, "points": self.points,
                 "text": self.full_text}
+
+
+def join_list(texts: Iterable[str]) -> str:
+    """Items of one fact, joined the way the language does (", " / "、")."""
+    return pgettext("list of items", ", ").join(texts)
+
+
+def join_reasons(texts: Iterable[str]) -> str:
+    """Separate reasons in one line ("; " / "；")."""
+    return pgettext("list of reasons", "; ").join(texts)
 
 
 def _clean(factors: Any) -> list[dict]:
@@ -164,7 +174,8 @@ def rule_reason(trigger: str, evidence: Any, *, scores: bool) -> str | None:
         head = _("Risk score %(score)d reached the threshold %(threshold)d.") % {
             "score": int(ev.get("score") or 0), "threshold": int(ev.get("threshold") or 0)}
         texts = reason_texts(ev.get("factors"))
-        return _("%(head)s Why: %(reasons)s") % {"head": head, "reasons": "; ".join(texts)
+        return _("%(head)s Why: %(reasons)s") % {"head": head,
+                                                  "reasons": join_reasons(texts)
                                                   } if texts else head
     if trigger == "risk_cleared":
         days = ev.get("clear_days")

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from lifecycle.explain import explain, reason_texts
+from lifecycle.explain import explain, join_reasons, reason_texts
 
 register = template.Library()
 
@@ -22,3 +22,8 @@ def factor_explanations(evidence: Any) -> list:
     """Every counted factor of the evidence, with its points (lifecycle.explain.Reason)."""
     factors = evidence.get("factors") if isinstance(evidence, dict) else evidence
     return explain(factors)
+
+
+@register.filter(name="join_reasons")
+def join_reasons_filter(texts: list[str]) -> str:
+    return join_reasons(texts)

@@ -81,14 +81,20 @@ def test_the_api_form_gives_code_value_points_and_words():
 
 def test_a_risk_move_names_its_score_only_to_those_who_see_scores():
     evidence = {"score": 65, "threshold": 50,
-                "factors": [{"code": "absences", "value": 3, "points": 30}]}
+                "factors": [{"code": "absences", "value": 3, "points": 30},
+                            {"code": "attendance", "value": 0.0, "points": 0,
+                             "within": "absences"},
+                            {"code": "attendance_drop", "value": [0.9, 0.0], "points": 0,
+                             "within": "absences"},
+                            {"code": "open_complaints", "value": 1, "points": 15}]}
     row = Transition(trigger="risk", reason="Risk score 65 reached the threshold 50.",
                      evidence=evidence)
     with translation.override("zh-hans"):
         counselor = transition_reason(row, scores=True)
         front_desk = transition_reason(row, scores=False)
         assert front_desk == rule_reason("risk", {}, scores=False) == "流失预警模型标记了该客户。"
-    assert counselor == "风险分 65 已达到阈值 50。原因：连续缺勤 3 次"
+    assert counselor == ("风险分 65 已达到阈值 50。原因：连续缺勤 3 次（同一事实：近几周出勤率 0%、"
+                         "出勤率由 90% 降至 0%）；1 条未处理投诉")
     assert "65" not in front_desk and "50" not in front_desk
 
 
