@@ -178,3 +178,15 @@ def test_the_list_and_the_account_page_show_one_attendance_rate(as_user, manager
     # The chart counts the same lessons as the rate.
     chart = page["charts"]["attendance"]["datasets"]
     assert sum(sum(d["data"]) for d in chart) == 9
+
+
+def test_the_timeline_agrees_with_the_header_when_the_move_was_not_recorded(as_user,
+                                                                            manager_a,
+                                                                            branch_a):
+    student = StudentFactory(branch=branch_a, period="at_risk", previous_period="growth")
+    html = as_user(manager_a).get(reverse("students:detail", args=[student.pk])
+                                  ).content.decode()
+    assert "Came from" in html
+    assert "No recorded change of period" not in html
+    assert 'id="timeline-unrecorded"' in html
+    assert "period-growth" in html and "recorded without its details" in html
