@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -38,6 +38,7 @@ from crm.permissions import (
 )
 from crm.roles import Role
 from crm.services import audit
+from lifecycle.explain import join_reasons, reason_texts
 from lifecycle.periods import Period
 from parents.phones import display_phone, mask_phone, mask_text
 
@@ -152,7 +153,17 @@ def _at_risk_cols() -> list[ExportColumn]:
                      if s.attendance_rate is not None else ""),
         ExportColumn("risk_score", _("Risk score"),
                      lambda s: getattr(s, "risk_score", None), sensitive=SCORE),
+        ExportColumn("risk_reasons", _("Main reasons"), _risk_reasons, sensitive=SCORE),
     ]
+
+
+def _risk_reasons(student: Any) -> str:
+    """The stored factors in words, in the exporter's language (lifecycle.explain)."""
+    try:
+        factors = student.score.risk_factors
+    except ObjectDoesNotExist:
+        return ""
+    return join_reasons(reason_texts(factors))
 
 
 def _parent_cols() -> list[ExportColumn]:

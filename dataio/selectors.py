@@ -1,12 +1,10 @@
 """Reads for exports and the job pages; every queryset is scoped by crm.permissions."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.apps import apps
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.utils import timezone
 
 from crm.permissions import scope_parents, scope_students, sees_all_branches
 from lifecycle.periods import Period
@@ -46,7 +44,7 @@ def export_at_risk(*, user: Any, branch: int | None = None, grade: str = "",
                    period: str = "") -> QuerySet:
     """The at-risk list (DOMAIN.md §4, period 5) with the figures behind a flag."""
     qs = export_students(user=user, branch=branch, grade=grade, period=Period.AT_RISK)
-    qs = with_figures(qs, since=timezone.localdate() - dt.timedelta(weeks=8))
+    qs = with_figures(qs.select_related("score"), weeks=8)
     if apps.is_installed("lifecycle"):
         try:
             risk = apps.get_model("lifecycle", "RiskState")

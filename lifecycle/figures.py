@@ -51,6 +51,7 @@ from students.models import (
     SatisfactionSurvey,
     Student,
 )
+from students.selectors import attendance_rate, attendance_since
 
 from .models import PolicyValues, RiskState, Transition
 from .periods import Period
@@ -303,7 +304,7 @@ class ChunkReader:
         # The windows are policy per branch: one conditional aggregate per distinct date,
         # for every branch of the run (a chunk may hold any of them).
         known = [*policies.values(), self.fallback]
-        self.dates = sorted({today - dt.timedelta(weeks=w) for p in known for w in (
+        self.dates = sorted({attendance_since(w, today=today) for p in known for w in (
             p.growth_after_weeks, p.risk_window_weeks, 3 * p.risk_window_weeks)})
         self.since_dts = sorted({now - dt.timedelta(weeks=p.risk_window_weeks)
                                  for p in known})
@@ -443,12 +444,13 @@ class ChunkReader:
             return {}
         branch_policy = {b: self.policies.get(b, self.fallback)
                          for b in {s["branch_id"] for s in students}}
-        growth_since = {b: today - dt.timedelta(weeks=p.growth_after_weeks)
+        # The windows of students.selectors.attendance_since (the pages' "last N weeks").
+        growth_since = {b: attendance_since(p.growth_after_weeks, today=today)
                         for b, p in branch_policy.items()}
-        risk_since = {b: today - dt.timedelta(weeks=p.risk_window_weeks)
+        risk_since = {b: attendance_since(p.risk_window_weeks, today=today)
                       for b, p in branch_policy.items()}
         # The account's own baseline: the two windows before the risk window.
-        base_since = {b: today - dt.timedelta(weeks=3 * p.risk_window_weeks)
+        base_since = {b: attendance_since(3 * p.risk_window_weeks, today=today)
                       for b, p in branch_policy.items()}
         # Which of the contract figures' consumption sums is the branch's risk window.
         consumed_col = {
@@ -528,14 +530,14 @@ class ChunkReader:
             days_since_first = (today - first_on).days if first_on else None
             risk_fig = RiskFigures(
                 consecutive_absences=streak,
-                attendance_rate=rp / (rp + ra) if rp + ra else None,
+                attendance_rate=attendance_rate(rp, ra),
                 remaining_hours=remaining,
                 weekly_consumption=weekly,
                 days_since_interaction=(now - con["last"]).days if con and con["last"] else None,
                 open_complaints=com["open"] if com else 0,
                 overdue_complaints=com["overdue"] if com else 0,
                 latest_satisfaction=latest_any,
-                attendance_baseline=bp / (bp + ba) if bp + ba else None,
+                attendance_baseline=attendance_rate(bp, ba),
                 student_satisfaction=stu_sat,
                 parent_satisfaction=par_sat,
                 exam_slope=exam_slope(exams.get(sid, [])[-EXAM_COUNT:]),
@@ -550,7 +552,7 @@ class ChunkReader:
                 renewals=renewals, days_since_first_purchase=days_since_first,
                 contracts=k["n"], dead_contracts=k["dead"], live_contracts=k["live"],
                 open_refunds=open_refunds, terminated_at=term_at,
-                growth_attendance_rate=gp / (gp + ga) if gp + ga else None,
+                growth_attendance_rate=attendance_rate(gp, ga),
                 latest_satisfaction=latest_any,
                 risk_clear_since=states.get(sid),
                 figures=risk_fig,

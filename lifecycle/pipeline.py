@@ -409,8 +409,7 @@ def _risk_of(acc: Account, ctx: RunContext) -> RiskResult | None:
     if not acc.risk_known:
         acc.risk = (risk_score(acc.facts.figures, ctx.risk_policy(acc))
                     if acc.period in MAINTENANCE_PERIODS else None)
-        acc.risk_factors = ([{"code": f.code, "value": f.value, "points": f.points}
-                             for f in acc.risk.factors] if acc.risk else [])
+        acc.risk_factors = [f.as_dict() for f in acc.risk.factors] if acc.risk else []
         acc.risk_known = True
     return acc.risk
 
@@ -589,9 +588,14 @@ def _open_tasks(accounts: dict[int, Account],
               .order_by("id").values("student_id", "parent_id", "is_decision_maker",
                                      "is_primary_contact")):
         guardians[g["student_id"]].append(g)
+    # Whether each is under 14 (by birth date, else grade): never addressed directly.
+    today = timezone.localdate(now)
+    minors = {s.pk for s in Student.objects.filter(pk__in=sorted({a.id for a, *_ in new}))
+              .only("pk", "birth_date", "grade") if s.needs_guardian_consent(today)}
     tasks: list[RetentionTask] = []
     for acc, rule, value, risk in new:
-        target, parent = target_of(acc.decision_style, guardians.get(acc.id, []))
+        target, parent = target_of(acc.decision_style, guardians.get(acc.id, []),
+                                   under_14=acc.id in minors)
         manager = ctx.managers.get(acc.branch_id)
         assignee = (manager if rule.assignee == "manager"
                     else acc.counselor_id or manager)

@@ -108,15 +108,23 @@ def priority_of(rule: PlaybookRule, *, segment: str, risk: int | None) -> int:
     return min(100, rule.priority + (risk or 0) // 4 + SEGMENT_BONUS.get(segment, 0))
 
 
-def target_of(decision_style: str, guardians: list[dict]) -> tuple[str, int | None]:
-    """Whom the task talks to (DOMAIN.md §2): the decider of the account's decision style.
+def target_of(decision_style: str, guardians: list[dict], *, under_14: bool = False
+              ) -> tuple[str, int | None]:
+    """Whom the task talks to (DOMAIN.md §2): the decider of the account's decision style,
+    and never a child under 14 directly.
 
     Parent-led: the deciding parent (else the primary contact); student-led: the
-    student; joint: the student and the primary contact (else the decider).
+    student; joint: the student and the primary contact (else the decider). A student
+    under 14 (Student.needs_guardian_consent: by birth date, else by grade) is reached
+    through a parent whatever the style: the deciding parent, else the primary contact,
+    else any guardian; with no guardian on record the task still targets "the parent"
+    (without a name), so the counselor finds one rather than calling the child.
     """
     decider = next((g["parent_id"] for g in guardians if g["is_decision_maker"]), None)
     primary = next((g["parent_id"] for g in guardians if g["is_primary_contact"]), None)
     anyone = guardians[0]["parent_id"] if guardians else None
+    if under_14:
+        return RetentionTask.Target.PARENT, decider or primary or anyone
     if decision_style == "student_led":
         return RetentionTask.Target.STUDENT, None
     if decision_style == "parent_led":

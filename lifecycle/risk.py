@@ -7,6 +7,11 @@ decision makers (DOMAIN.md §2) are weighted by the account's decision style: in
 student-led family the student's satisfaction counts more, in a parent-led one the
 parent's satisfaction and the exam trend (what parents care about most).
 
+One fact counts once: signals that read the same records (a streak of absences, a low
+attendance rate, a fall of attendance) add the points of the strongest of them only
+(CORRELATED, count_once). A factor is stored as data (code, value, points); its words
+are made when it is shown (lifecycle.explain), in the viewer's language.
+
 The figures come from set-based selectors (lifecycle.figures / lifecycle.selectors);
 the policy per branch and period from RiskProfile / LifecyclePolicy.
 """
@@ -15,8 +20,7 @@ from __future__ import annotations
 import functools
 from dataclasses import asdict, dataclass, field
 
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from .explain import factor_text
 
 STUDENT_LED, PARENT_LED, JOINT = "student_led", "parent_led", "joint"
 
@@ -94,20 +98,28 @@ class RiskPolicy:
 
 @dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
 class Factor:
-    """One signal that fired: what, how much, and how many points it added."""
+    """One signal that fired: what, how much, and how many points it added.
+
+    `within`: the code of the correlated signal this one was counted inside (it then adds
+    0 points; see CORRELATED)."""
 
     code: str
-    value: float | int | None
+    value: float | int | list | None
     points: int
+    within: str = ""
 
     @property
     def text(self) -> str:
-        """The human explanation, in the active language (e.g. 连续缺勤 3 次)."""
+        """The human explanation, in the active language (e.g. 连续缺勤 3 次): made by
+        lifecycle.explain when shown, never stored."""
         return factor_text(self.code, self.value)
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "value": self.value, "points": self.points,
-                "text": self.text}
+        """The stored form: data only (code, value, points[, within]); no words."""
+        out = {"code": self.code, "value": self.value, "points": self.points}
+        if self.within:
+            out["within"] = self.within
+        return out
 
 
 @dataclass(slots=True)  # a value, but not frozen: see risk.RiskFigures
@@ -124,44 +136,28 @@ class RiskResult:
                 "factors": [f.as_dict() for f in self.factors]}
 
 
-def factor_text(code: str, value: float | int | list | None) -> str:
-    """Translatable text of a factor; the codes are stable, the wording may change."""
-    if code == "absences":
-        n = int(value or 0)
-        return ngettext("%(n)d consecutive absence", "%(n)d consecutive absences", n) % {"n": n}
-    if code == "attendance":
-        return _("attendance %(pct)d%% in recent weeks") % {"pct": round((value or 0) * 100)}
-    if code == "attendance_drop":
-        before, now = value if isinstance(value, list | tuple) else (None, value)
-        return _("attendance fell from %(before)d%% to %(now)d%%") % {
-            "before": round((before or 0) * 100), "now": round((now or 0) * 100)}
-    if code == "hours":
-        return _("%(weeks).1f weeks of lesson hours left, no renewal") % {"weeks": value or 0}
-    if code == "contact":
-        if value is None:
-            return _("no contact on record")
-        return _("no contact for %(days)d days") % {"days": int(value)}
-    if code == "open_complaints":
-        n = int(value or 0)
-        return ngettext("%(n)d open complaint", "%(n)d open complaints", n) % {"n": n}
-    if code == "overdue_complaints":
-        n = int(value or 0)
-        return ngettext("%(n)d complaint past its deadline",
-                        "%(n)d complaints past their deadline", n) % {"n": n}
-    if code == "satisfaction":
-        return _("latest satisfaction %(score).1f / 5") % {"score": value or 0}
-    if code == "student_satisfaction":
-        return _("student's latest satisfaction %(score).1f / 5") % {"score": value or 0}
-    if code == "parent_satisfaction":
-        return _("parent's latest satisfaction %(score).1f / 5") % {"score": value or 0}
-    if code == "exam_trend":
-        return _("exam scores falling about %(pts).1f points per exam") % {
-            "pts": abs(float(value or 0))}
-    if code == "payment_overdue":
-        return _("payment overdue by %(days)d days") % {"days": int(value or 0)}
-    if code == "refund":
-        return _("refund requested")
-    return code
+# Signals that read the same facts. Within a group one fact counts once: the group adds
+# the points of its strongest signal that fired; the others stay in the explanation
+# (counted inside it, 0 points). Attendance: a streak of absences, a low rate in the
+# window and a fall against the baseline are all read from the same roll calls (a
+# streak of 4 absences *is* a 0% rate over those weeks). Complaints are not grouped: a
+# complaint past its deadline is a second fact (we missed our own promise), and the two
+# satisfaction signals are already exclusive (per respondent, or one undifferentiated).
+CORRELATED: tuple[tuple[str, ...], ...] = (("absences", "attendance", "attendance_drop"),)
+
+
+def count_once(factors: list[Factor]) -> list[Factor]:
+    """Apply CORRELATED: in each group keep the points of the strongest signal (ties go to
+    the group's first code), the others are folded into it with 0 points."""
+    for group in CORRELATED:
+        fired = [f for f in factors if f.code in group and f.points > 0]
+        if len(fired) < 2:
+            continue
+        lead = max(fired, key=lambda f: (f.points, -group.index(f.code)))
+        for f in fired:
+            if f is not lead:
+                f.points, f.within = 0, lead.code
+    return factors
 
 
 def _style_factor(policy: RiskPolicy, style: str, side: str) -> float:
@@ -174,7 +170,9 @@ def _style_factor(policy: RiskPolicy, style: str, side: str) -> float:
 
 
 def risk_score(figures: RiskFigures, policy: RiskPolicy) -> RiskResult:
-    """Score 0-100: the sum of the (style-weighted) weights of the signals past their thresholds."""
+    """Score 0-100: the sum of the (style-weighted) weights of the signals past their
+    thresholds, each fact counted once (CORRELATED: correlated signals add the points
+    of the strongest of them only)."""
     factors: list[Factor] = []
     style = figures.decision_style
     if figures.consecutive_absences >= policy.absence_streak > 0:
@@ -222,7 +220,7 @@ def risk_score(figures: RiskFigures, policy: RiskPolicy) -> RiskResult:
         factors.append(Factor("payment_overdue", overdue, policy.weight_payment))
     if figures.refund_requests > 0:
         factors.append(Factor("refund", figures.refund_requests, policy.weight_refund))
-    factors = [f for f in factors if f.points > 0]
+    factors = count_once([f for f in factors if f.points > 0])
     return RiskResult(score=min(100, sum(f.points for f in factors)), factors=factors)
 
 

@@ -11,8 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext as _
-
+from .explain import rule_reason
 from .periods import MAINTENANCE_PERIODS, Period, is_allowed
 from .risk import RiskFigures, RiskResult, risk_score
 
@@ -75,28 +74,32 @@ def decide(facts: AccountFacts, policy: PolicyValues, now: dt.datetime, *,
     return decision
 
 
+def _move(to_period: str, trigger: str, evidence: dict[str, Any],
+          win_back: bool = False) -> Decision:
+    """A rule's move; its stored reason is the renderer's words without scores (pages
+    render it again for each viewer and language: lifecycle.explain.rule_reason)."""
+    return Decision(to_period, trigger, rule_reason(trigger, evidence, scores=False) or trigger,
+                    evidence, win_back)
+
+
 def _first_purchase(f: AccountFacts) -> Decision | None:
     if f.purchases < 1:
         return None
-    return Decision(Period.SOCIALIZATION, "first_purchase",
-                    _("First paid contract."), {"paid_contracts": f.purchases})
+    return _move(Period.SOCIALIZATION, "first_purchase", {"paid_contracts": f.purchases})
 
 
 def _ending(f: AccountFacts) -> Decision | None:
     """Maintenance -> termination: refund request, cancellation, or expiry without renewal."""
     if f.open_refunds > 0:
-        return Decision(Period.TERMINATION, "refund", _("A refund was requested."),
-                        {"open_refunds": f.open_refunds})
+        return _move(Period.TERMINATION, "refund", {"open_refunds": f.open_refunds})
     if f.live_contracts > 0:
         return None
     if f.dead_contracts > 0:
-        return Decision(Period.TERMINATION, "cancellation",
-                        _("Contract cancelled or refunded and no other active contract."),
-                        {"cancelled_or_refunded": f.dead_contracts, "active_contracts": 0})
+        return _move(Period.TERMINATION, "cancellation",
+                     {"cancelled_or_refunded": f.dead_contracts, "active_contracts": 0})
     if f.contracts > 0:
-        return Decision(Period.TERMINATION, "expiry",
-                        _("All contracts expired or used up, no renewal."),
-                        {"contracts": f.contracts, "active_contracts": 0})
+        return _move(Period.TERMINATION, "expiry",
+                     {"contracts": f.contracts, "active_contracts": 0})
     return None
 
 
@@ -107,10 +110,8 @@ def _risk(f: AccountFacts, policy: PolicyValues, now: dt.datetime,
     if f.period != Period.AT_RISK:
         if not result.is_at_risk(policy.risk):
             return None
-        return Decision(Period.AT_RISK, "risk",
-                        _("Risk score %(score)d reached the threshold %(threshold)d.")
-                        % {"score": result.score, "threshold": policy.risk.threshold},
-                        result.as_evidence(policy.risk))
+        # The stored reason carries no score (front desk and teachers read timelines).
+        return _move(Period.AT_RISK, "risk", result.as_evidence(policy.risk))
     if result.is_at_risk(policy.risk) or f.risk_clear_since is None or not f.previous_period:
         return None
     # Clear while at risk: a manual at-risk flag is not undone by an older clear spell.
@@ -118,47 +119,39 @@ def _risk(f: AccountFacts, policy: PolicyValues, now: dt.datetime,
     days = (now - since).days
     if days < policy.risk_clear_days:
         return None
-    return Decision(f.previous_period, "risk_cleared",
-                    _("Risk clear for %(days)d days.") % {"days": days},
-                    {**result.as_evidence(policy.risk), "clear_days": days})
+    return _move(f.previous_period, "risk_cleared",
+                 {**result.as_evidence(policy.risk), "clear_days": days})
 
 
 def _progress(f: AccountFacts, policy: PolicyValues) -> Decision | None:
     if f.period == Period.SOCIALIZATION:
         if f.renewals >= 1:
-            return Decision(Period.GROWTH, "renewal", _("Renewal or second purchase."),
-                            {"renewals": f.renewals})
+            return _move(Period.GROWTH, "renewal", {"renewals": f.renewals})
         weeks = (f.days_since_first_purchase or 0) // 7
         rate = f.growth_attendance_rate
         if (f.days_since_first_purchase is not None and weeks >= policy.growth_after_weeks
                 and rate is not None and rate >= policy.growth_attendance_rate):
-            return Decision(Period.GROWTH, "steady_attendance",
-                            _("%(weeks)d weeks with attendance %(pct)d%%.")
-                            % {"weeks": weeks, "pct": round(rate * 100)},
-                            {"weeks": weeks, "attendance_rate": round(rate, 4),
-                             "threshold": policy.growth_attendance_rate})
+            return _move(Period.GROWTH, "steady_attendance",
+                         {"weeks": weeks, "attendance_rate": round(rate, 4),
+                          "threshold": policy.growth_attendance_rate})
     if f.period == Period.GROWTH:
         tenure = f.days_since_first_purchase
         sat = f.latest_satisfaction
         if (tenure is not None and tenure >= policy.maturity_tenure_days
                 and f.renewals >= policy.maturity_min_renewals
                 and sat is not None and sat >= policy.maturity_min_satisfaction):
-            return Decision(Period.MATURITY, "maturity",
-                            _("%(days)d days as a customer, %(renewals)d renewals, "
-                              "satisfaction %(sat).1f.")
-                            % {"days": tenure, "renewals": f.renewals, "sat": sat},
-                            {"tenure_days": tenure, "renewals": f.renewals,
-                             "satisfaction": round(sat, 2)})
+            return _move(Period.MATURITY, "maturity",
+                         {"tenure_days": tenure, "renewals": f.renewals,
+                          "satisfaction": round(sat, 2)})
     return None
 
 
 def _win_back(f: AccountFacts) -> Decision | None:
     if f.terminated_at is None or f.episode_purchases < 1:
         return None
-    return Decision(Period.SOCIALIZATION, "win_back",
-                    _("New paid contract after the termination."),
-                    {"new_contracts": f.episode_purchases,
-                     "terminated_at": f.terminated_at.isoformat()}, win_back=True)
+    return _move(Period.SOCIALIZATION, "win_back",
+                 {"new_contracts": f.episode_purchases,
+                  "terminated_at": f.terminated_at.isoformat()}, win_back=True)
 
 
 def _lapse(f: AccountFacts, policy: PolicyValues, now: dt.datetime) -> Decision | None:
@@ -167,6 +160,4 @@ def _lapse(f: AccountFacts, policy: PolicyValues, now: dt.datetime) -> Decision 
     days = (now - f.period_since).days
     if days < policy.lapse_after_days:
         return None
-    return Decision(Period.LAPSED, "lapse",
-                    _("No active contract for %(days)d days.") % {"days": days},
-                    {"days_without_contract": days})
+    return _move(Period.LAPSED, "lapse", {"days_without_contract": days})

@@ -46,7 +46,12 @@ from students.models import (
     SatisfactionSurvey,
     Student,
 )
-from students.selectors import contract_balances, remaining_hours_expr
+from students.selectors import (
+    attendance_rate,
+    attendance_since,
+    contract_balances,
+    remaining_hours_expr,
+)
 
 from .models import LifecyclePolicy, PolicyValues, RiskProfile, RiskState, Transition
 from .periods import ENDED_PERIODS, PHASE_OF, Pattern, Period
@@ -117,8 +122,8 @@ def account_facts(qs: QuerySet, *, policy: PolicyValues, now: dt.datetime | None
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    growth_since = today - dt.timedelta(weeks=policy.growth_after_weeks)
-    risk_since = today - dt.timedelta(weeks=policy.risk_window_weeks)
+    growth_since = attendance_since(policy.growth_after_weeks, today=today)
+    risk_since = attendance_since(policy.risk_window_weeks, today=today)
     risk_since_dt = now - dt.timedelta(weeks=policy.risk_window_weeks)
 
     mine = Contract.objects.filter(student=OuterRef("pk"))
@@ -201,10 +206,6 @@ def _latest_survey_average() -> QuerySet:
             .values("avg")[:1])
 
 
-def _rate(present: int, absent: int) -> float | None:
-    return present / (present + absent) if present + absent else None
-
-
 def _days(now: dt.datetime, then: dt.datetime | None) -> int | None:
     return (now - then).days if then is not None else None
 
@@ -217,7 +218,7 @@ def facts_of(row: Any, *, policy: PolicyValues, now: dt.datetime,
     weekly = max(-float(row.f_consumed), 0.0) / max(policy.risk_window_weeks, 1)
     figures = RiskFigures(
         consecutive_absences=row.f_absence_streak,
-        attendance_rate=_rate(row.f_risk_present, row.f_risk_absent),
+        attendance_rate=attendance_rate(row.f_risk_present, row.f_risk_absent),
         remaining_hours=float(row.f_remaining_hours),
         weekly_consumption=weekly,
         days_since_interaction=_days(now, row.f_last_contact),
@@ -241,7 +242,7 @@ def facts_of(row: Any, *, policy: PolicyValues, now: dt.datetime,
         live_contracts=row.f_live_contracts,
         open_refunds=row.f_open_refunds,
         terminated_at=row.terminated_at,
-        growth_attendance_rate=_rate(row.f_growth_present, row.f_growth_absent),
+        growth_attendance_rate=attendance_rate(row.f_growth_present, row.f_growth_absent),
         latest_satisfaction=row.f_satisfaction,
         risk_clear_since=risk_state.clear_since if risk_state is not None else None,
         figures=figures,

@@ -50,15 +50,37 @@ def remaining_hours_expr() -> Coalesce:
     return Coalesce(Subquery(sub, output_field=_HOURS), Value(Decimal("0")), output_field=_HOURS)
 
 
-def with_figures(qs: QuerySet, *, since: dt.date | None = None) -> QuerySet:
-    """Annotate remaining_hours, present/absent counts and attendance_rate (0-1 or None).
+# The attendance window every page shows ("attendance, last 12 weeks"): the student list,
+# the account page and the API read it through `with_figures`, so one student has one rate.
+ATTENDANCE_WEEKS = 12
 
-    Leave is excused, so the rate is present / (present + absent). `since` limits the
-    attendance window (e.g. the last 8 weeks for the risk model).
+
+def attendance_since(weeks: int, *, today: dt.date | None = None) -> dt.date:
+    """The first day of an N-week attendance window: today minus N weeks, that day
+    included. The one definition of "the last N weeks" (pages, exports, API and the
+    nightly risk and growth windows)."""
+    return (today or timezone.localdate()) - dt.timedelta(weeks=weeks)
+
+
+def attendance_rate(present: int, absent: int) -> float | None:
+    """present / (present + absent): leave is excused, late counts as present
+    (Attendance.PRESENT); None without a counted lesson. The Python form of
+    `with_figures`' rate, for readers that count in their own statement (the nightly job)."""
+    counted = present + absent
+    return present / counted if counted else None
+
+
+def with_figures(qs: QuerySet, *, weeks: int | None = ATTENDANCE_WEEKS,
+                 today: dt.date | None = None) -> QuerySet:
+    """Annotate remaining_hours, present/absent counts and attendance_rate (0-1 or None)
+    over the last `weeks` weeks (`attendance_since`; None: all of it).
+
+    The one selector of these figures: the student list, the account page, the API and
+    the exports call it, so they agree (the rate is `attendance_rate` in SQL).
     """
     att = Attendance.objects.filter(student=OuterRef("pk"))
-    if since is not None:
-        att = att.filter(date__gte=since)
+    if weeks is not None:
+        att = att.filter(date__gte=attendance_since(weeks, today=today))
     counts = att.values("student").annotate(
         present=Count("pk", filter=Q(status__in=list(Attendance.PRESENT))),
         absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
@@ -75,6 +97,13 @@ def with_figures(qs: QuerySet, *, since: dt.date | None = None) -> QuerySet:
             output_field=FloatField(),
         )
     )
+
+
+def account_figures(student: Student, *, weeks: int = ATTENDANCE_WEEKS) -> dict[str, Any]:
+    """One student's remaining_hours, present_count, absent_count and attendance_rate:
+    `with_figures` over a one-row queryset, so the account page shows what the list shows."""
+    return with_figures(Student.objects.filter(pk=student.pk), weeks=weeks).values(
+        "remaining_hours", "present_count", "absent_count", "attendance_rate").get()
 
 
 def student_list(*, user, search: str = "", branch_id: int | None = None,

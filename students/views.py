@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -21,21 +21,28 @@ from django.utils.translation import gettext as _
 from crm import permissions
 from crm.roles import Role
 from crm.views import paginate
+from lifecycle.explain import with_reasons
 from lifecycle.forms import ChangePeriodForm
-from lifecycle.models import RiskState
 from lifecycle.periods import Period, allowed_targets
+from lifecycle.scorecard import score_card
 from lifecycle.selectors import pattern_of_student, timeline
 from lifecycle.services import account_transition, can_transition
 from parents.phones import display_phone, mask_phone, mask_text
 from students.models import Attendance, ClassSession, ExamScore, Payment, Refund, Student
-from students.selectors import contract_balances, student_list, with_figures
+from students.selectors import (
+    ATTENDANCE_WEEKS,
+    account_figures,
+    attendance_since,
+    contract_balances,
+    student_list,
+    with_figures,
+)
 from students.services import roll_call_take, session_roster
 
 from .filters import StudentListFilter
 from .forms import InteractionForm, StudentFilterForm, TrialBookingForm
 
 PAGE_SIZE = 25
-CHART_WEEKS = 12
 
 
 def staff_required(view):
@@ -68,41 +75,40 @@ def student_list_view(request: HttpRequest) -> HttpResponse:
     narrow = StudentListFilter(request.GET or None, user=request.user,
                                queryset=student_list(user=request.user, search=q,
                                                      period=period or None))
-    qs = with_figures(narrow.qs, since=timezone.localdate() - dt.timedelta(weeks=CHART_WEEKS))
+    qs = with_figures(narrow.qs, weeks=ATTENDANCE_WEEKS)
     page = paginate(request, qs.order_by("name_pinyin", "id"), PAGE_SIZE)
     return render(request, "students/student_list.html",
                   {"form": form, "page": page, "filters": narrow.form})
 
 
 def _weekly_attendance(student: Student, today: dt.date) -> dict[str, Any]:
-    """Present / late / leave / absent per week for the last CHART_WEEKS weeks (one query)."""
-    first = today - dt.timedelta(weeks=CHART_WEEKS - 1)
-    first -= dt.timedelta(days=first.weekday())  # the Monday of that week
-    rows = (Attendance.objects.filter(student=student, date__gte=first).order_by()
-            .annotate(week=TruncWeek("date")).values("week")
-            .annotate(attended=Count("pk", filter=Q(status=Attendance.Status.ATTENDED)),
-                      late=Count("pk", filter=Q(status=Attendance.Status.LATE)),
-                      leave=Count("pk", filter=Q(status=Attendance.Status.LEAVE)),
-                      absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT))))
-    by_week = {}
+    """Attended / late / leave / absent per week over the window of the attendance rate
+    (students.selectors.attendance_since: the same days as the list's rate), one query;
+    the headline rate is the one selector's (account_figures), not recounted here."""
+    first = attendance_since(ATTENDANCE_WEEKS, today=today)
+    rows = (Attendance.objects.filter(student=student, date__gte=first)
+            .order_by().values("date", "status").annotate(n=Count("pk")))
+    keys = ("attended", "late", "leave", "absent")
+    series = {k: [0] * ATTENDANCE_WEEKS for k in keys}
     for row in rows:
-        week = row["week"]
-        by_week[week.date() if isinstance(week, dt.datetime) else week] = row
-    weeks = [first + dt.timedelta(weeks=i) for i in range(CHART_WEEKS)]
-    series = {k: [by_week.get(w, {}).get(k, 0) for w in weeks]
-              for k in ("attended", "late", "leave", "absent")}
-    present = sum(series["attended"]) + sum(series["late"])
-    counted = present + sum(series["absent"])
+        # Weeks counted back from today, so the last bar ends today (the window's days
+        # split into 12 blocks of 7; today's block is the last, the first day the oldest).
+        week = min((row["date"] - first).days // 7, ATTENDANCE_WEEKS - 1)
+        if row["status"] in series:
+            series[row["status"]][week] += row["n"]
+    figures = account_figures(student)
     return {
-        "labels": [formats.date_format(w, "m-d") for w in weeks],
+        "labels": [formats.date_format(first + dt.timedelta(weeks=i), "m-d")
+                   for i in range(ATTENDANCE_WEEKS)],
         "datasets": [
             {"key": "attended", "label": _("Attended"), "data": series["attended"]},
             {"key": "late", "label": _("Late"), "data": series["late"]},
             {"key": "leave", "label": _("On leave"), "data": series["leave"]},
             {"key": "absent", "label": _("Absent"), "data": series["absent"]},
         ],
-        "rate": (present / counted) if counted else None,
-        "total": counted + sum(series["leave"]),
+        "rate": figures["attendance_rate"],
+        "remaining_hours": figures["remaining_hours"],
+        "total": sum(sum(v) for v in series.values()),
     }
 
 
@@ -157,19 +163,22 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     contracts = _contracts(student, user)
     scores = list(student.exam_scores.order_by("exam_date", "id")[:60])
+    attendance = _weekly_attendance(student, today)
+    sees_scores = permissions.can_see_scores(user)
     context = {
         "student": student,
         "guardians": _guardians(student, user),
         "consents": list(student.consents.order_by("-given_at")),
         "contracts": contracts,
-        "remaining_hours": sum((c.balance for c in contracts), Decimal("0")),
-        "attendance": _weekly_attendance(student, today),
+        "remaining_hours": attendance["remaining_hours"],
+        "attendance": attendance,
         "exam_trend": _exam_trend(scores),
         "latest_scores": list(reversed(scores[-8:])),
         "interactions": list(student.interactions.select_related("parent", "staff")[:20]),
         "complaints": list(student.complaints.select_related("parent", "owner")[:20]),
         "surveys": list(student.surveys.select_related("parent")[:10]),
-        "timeline": list(timeline(student)[:50]),
+        # Reasons worded now, for this viewer: no score for front desk and teachers.
+        "timeline": with_reasons(timeline(student)[:50], scores=sees_scores),
         "pattern": pattern_of_student(student),
         "can_log": permissions.can_log_interaction(user),
     }
@@ -177,12 +186,17 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = ChangePeriodForm(targets=allowed_targets(student.period, student.previous_period))
         form.fields["to_period"].widget.attrs["class"] = "form-select form-select-sm"
         context["period_form"] = form
-    context["charts"] = {"attendance": context["attendance"], "exams": context["exam_trend"]}
+    context["charts"] = {"attendance": {k: v for k, v in attendance.items()
+                                        if k in ("labels", "datasets")},
+                         "exams": context["exam_trend"]}
     if permissions.can_see_money(user):
         context["refunds"] = list(Refund.objects.filter(contract__student=student)
                                   .select_related("contract"))
-    if permissions.can_see_scores(user):
-        context["risk"] = RiskState.objects.filter(student=student).first()
+    card = score_card(student, user=user)  # None for roles that do not see scores
+    if card is not None:
+        context["card"] = card
+        context["risk_chart"] = {"labels": card.trend["labels"], "data": card.trend["data"],
+                                 "label": _("Risk score")}
     return render(request, "students/student_detail.html", context)
 
 

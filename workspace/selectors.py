@@ -52,7 +52,6 @@ from students.selectors import remaining_hours_expr
 # here: the list is a triage view, the flag itself is the nightly job's.
 APPROACH_MARGIN = 15
 RISING_POINTS = 15
-TOP_REASONS = 3
 
 # --- counselor: the at-risk list -------------------------------------------------------
 
@@ -113,15 +112,6 @@ def at_risk_accounts(user: Any, *, period: str = "", segment: str = "", grade: s
         decider_name=Subquery(decider.values("parent__name")[:1]),
         decider_phone=Subquery(decider.values("parent__phone")[:1]),
     ).order_by("-urgency", F("score__risk").desc(nulls_last=True), "name_pinyin", "pk")
-
-
-def top_reasons(factors: Any, n: int = TOP_REASONS) -> list[str]:
-    """The texts of the n factors that added the most points."""
-    if not isinstance(factors, list):
-        return []
-    ranked = sorted((f for f in factors if isinstance(f, dict)),
-                    key=lambda f: -(f.get("points") or 0))
-    return [str(f.get("text") or f.get("code") or "") for f in ranked[:n]]
 
 
 # --- counselor: the task queue --------------------------------------------------------

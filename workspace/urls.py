@@ -7,6 +7,7 @@ from .views import at_risk, branches, dashboard, home, strategies, tasks
 work_patterns = ([
     path("at-risk/", at_risk.at_risk_list, name="at_risk"),
     path("tasks/", tasks.task_list, name="tasks"),
+    path("tasks/<int:pk>/", tasks.task_detail, name="task_detail"),
     path("tasks/<int:pk>/done/", tasks.task_action, {"action": "done"}, name="task_done"),
     path("tasks/<int:pk>/skip/", tasks.task_action, {"action": "skip"}, name="task_skip"),
     path("tasks/<int:pk>/snooze/", tasks.task_action, {"action": "snooze"},

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm.models import Branch
+from lifecycle.explain import customer_type_label, factors_for_api, transition_reason
 from lifecycle.models import (
     AccountScore,
     LifecyclePolicy,
@@ -18,7 +19,6 @@ from lifecycle.models import (
     Transition,
 )
 from lifecycle.periods import Pattern, Period, Phase
-from lifecycle.risk import factor_text
 
 
 class TransitionOutput(serializers.ModelSerializer):
@@ -26,11 +26,19 @@ class TransitionOutput(serializers.ModelSerializer):
     to_label = serializers.CharField(source="get_to_period_display", read_only=True)
     trigger_label = serializers.CharField(source="get_trigger_display", read_only=True)
     actor = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField(
+        help_text=_("Why it moved, in the request's language: a rule's move is worded from "
+                    "its trigger and evidence (with the score only for roles that see "
+                    "scores), a manual move in the person's words."))
 
     class Meta:
         model = Transition
         fields = ["id", "from_period", "from_label", "to_period", "to_label", "at", "trigger",
                   "trigger_label", "actor", "reason", "evidence", "win_back", "scan_run"]
+
+    def get_reason(self, obj: Transition) -> str:
+        shown = getattr(obj, "reason_shown", None)  # set for the viewer by the view
+        return shown if shown is not None else transition_reason(obj, scores=False)
 
     def get_actor(self, obj: Transition) -> str | None:
         if obj.actor is None:
@@ -126,7 +134,10 @@ class ScoreOutput(serializers.ModelSerializer):
 
     student_name = serializers.CharField(source="student.name_zh", read_only=True)
     segment_label = serializers.CharField(source="get_segment_display", read_only=True)
-    risk_factors = serializers.SerializerMethodField()
+    customer_type_label = serializers.SerializerMethodField()
+    risk_factors = serializers.SerializerMethodField(
+        help_text=_("Each counted factor: code, value, points and its words (text) in the "
+                    "request's language; correlated signals are folded into the one counted."))
     risk_change = serializers.IntegerField(read_only=True, allow_null=True)
     risk_trend = serializers.SerializerMethodField()
 
@@ -134,12 +145,15 @@ class ScoreOutput(serializers.ModelSerializer):
         model = AccountScore
         fields = ["student", "student_name", "branch", "period", "scored_at", "run",
                   "current_value", "potential_value", "segment", "segment_label",
-                  "customer_type", "risk", "risk_factors", "risk_week_ago", "risk_change",
-                  "risk_trend", "risk_trail", "breakdown", "figures"]
+                  "customer_type", "customer_type_label", "risk", "risk_factors",
+                  "risk_week_ago", "risk_change", "risk_trend", "risk_trail", "breakdown",
+                  "figures"]
+
+    def get_customer_type_label(self, obj: AccountScore) -> str:
+        return customer_type_label(obj.customer_type)
 
     def get_risk_factors(self, obj: AccountScore) -> list[dict]:
-        return [{**f, "text": factor_text(f["code"], f.get("value"))}
-                for f in obj.risk_factors or []]
+        return factors_for_api(obj.risk_factors)
 
     def get_risk_trend(self, obj: AccountScore) -> str | None:
         """'risk rose from 35 to 72 this week' when it moved by 10 points or more."""
@@ -152,6 +166,11 @@ class ScoreOutput(serializers.ModelSerializer):
 
 
 class ScoreHistoryOutput(serializers.ModelSerializer):
+    risk_factors = serializers.SerializerMethodField()
+
+    def get_risk_factors(self, obj: ScoreHistory) -> list[dict]:
+        return factors_for_api(obj.risk_factors)
+
     class Meta:
         model = ScoreHistory
         fields = ["run", "scored_at", "period", "current_value", "potential_value", "segment",
@@ -167,6 +186,8 @@ class RetentionTaskOutput(serializers.ModelSerializer):
     target_parent_name = serializers.CharField(source="target_parent.name", read_only=True,
                                                allow_null=True, default=None)
     is_overdue = serializers.BooleanField(read_only=True)
+    reasons = serializers.SerializerMethodField(
+        help_text=_("Why the task was opened: the risk factors at the time, with their words."))
 
     class Meta:
         model = RetentionTask
@@ -174,8 +195,13 @@ class RetentionTaskOutput(serializers.ModelSerializer):
                   "title", "description", "target", "target_label", "target_parent",
                   "target_parent_name", "assignee", "priority", "due_at", "is_overdue",
                   "status", "snoozed_until", "snooze_reason", "skip_reason", "outcome",
-                  "evidence", "created_at", "closed_at", "closed_by", "escalated_at",
+                  "evidence", "reasons", "created_at", "closed_at", "closed_by", "escalated_at",
                   "escalated_to"]
+
+
+    def get_reasons(self, obj: RetentionTask) -> list[dict]:
+        evidence = obj.evidence if isinstance(obj.evidence, dict) else {}
+        return factors_for_api(evidence.get("factors"))
 
 
 class TaskCompleteInput(serializers.Serializer):

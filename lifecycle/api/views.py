@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from crm.permissions import branch_of, can_see_scores, role_of, scope_students, sees_all_branches
 from crm.roles import Role
+from lifecycle.explain import factors_for_api, with_reasons
 from lifecycle.models import LifecyclePolicy, RiskState, ScanRun
 from lifecycle.periods import Pattern, Period, Phase, allowed_targets, phase_of
 from lifecycle.selectors import pattern_of_student, timeline
@@ -57,12 +58,10 @@ def lifecycle_payload(student: Student, user: Any) -> dict[str, Any]:
     if can_see_scores(user):
         state = RiskState.objects.filter(student=student).first()
         if state is not None:
-            risk = {"score": state.score, "factors": state.factors,
+            risk = {"score": state.score, "factors": factors_for_api(state.factors),
                     "clear_since": state.clear_since}
-    rows = list(timeline(student))
-    if not can_see_scores(user):
-        for row in rows:  # the figures behind a rule are scores: not for every role
-            row.evidence = {}
+    # Reasons worded for this viewer; no evidence for roles that do not see scores.
+    rows = with_reasons(timeline(student), scores=can_see_scores(user))
     return {
         "student": student.pk,
         "period": student.period,

@@ -80,7 +80,8 @@ def test_phones_are_masked_for_roles_without_contact_rights(manager_a, families,
 def test_scores_are_left_out_for_roles_that_may_not_see_them(manager_a, families, monkeypatch):
     monkeypatch.setattr(exports, "can_see_scores", lambda user: False)
     result = export_run(actor=manager_a, name="at_risk", filters={}, fmt="csv")
-    assert "Risk score" not in _rows(result.content)[0]
+    headers = _rows(result.content)[0]
+    assert "Risk score" not in headers and "Main reasons" not in headers
 
 
 def test_every_export_is_audited_with_filter_and_row_count(manager_a, families, branch_a):

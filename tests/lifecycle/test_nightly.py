@@ -46,13 +46,16 @@ P = Period
 
 
 def absent_growth(branch, counselor=None, style="parent_led") -> Student:
-    """A growth account that stopped coming: three absences after steady attendance."""
+    """A growth account that stopped coming after steady attendance and whose complaint
+    went past its deadline: 30 (three absences; the 0% rate and the fall from 100% are
+    the same roll calls, counted inside them) + 15 (open complaint) + 15 (overdue) = 60."""
     student = StudentFactory(branch=branch, period=P.GROWTH, counselor=counselor,
                              decision_style=style)
     paid_contract(student, signed_days_ago=90)
     InteractionFactory(student=student)
     attend(student, [(40, "attended"), (35, "attended"), (5, "absent"), (3, "absent"),
                      (1, "absent")])
+    ComplaintFactory(student=student, sla_due=timezone.now() - dt.timedelta(days=1))
     return student
 
 
@@ -77,7 +80,7 @@ def test_history_keeps_a_row_when_the_scores_change_and_none_when_they_do_not(
     assert AccountScore.objects.get(student=student).run == second
     assert list(ScoreHistory.objects.filter(student=student).values_list("run", flat=True)
                 ) == [first.pk]
-    ComplaintFactory(student=student)  # an open complaint adds risk points
+    SurveyFactory(student=student, overall=1)  # a low satisfaction adds risk points
     third = scan()
     rows = list(ScoreHistory.objects.filter(student=student).order_by("id")
                 .values_list("run", "risk"))
@@ -107,6 +110,27 @@ def test_a_student_led_account_targets_the_student(branch_a, counselor_a):
     scan()
     task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
     assert (task.target, task.target_parent) == ("student", None)
+
+
+def test_a_child_under_14_is_never_addressed_directly_even_when_student_led(branch_a,
+                                                                           counselor_a):
+    student = absent_growth(branch_a, counselor_a, style="student_led")
+    Student.objects.filter(pk=student.pk).update(
+        grade="P4", birth_date=timezone.localdate() - dt.timedelta(days=9 * 365))
+    mother = GuardianshipFactory(student=student, is_decision_maker=False,
+                                 is_primary_contact=True).parent
+    scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    assert (task.target, task.target_parent) == ("parent", mother)
+
+
+def test_a_child_under_14_without_a_guardian_on_record_is_still_not_the_target(
+        branch_a, counselor_a):
+    student = absent_growth(branch_a, counselor_a, style="joint")
+    Student.objects.filter(pk=student.pk).update(grade="P3", birth_date=None)  # by grade
+    scan()
+    task = RetentionTask.objects.get(student=student, playbook__code="at-risk-recovery")
+    assert (task.target, task.target_parent) == ("parent", None)
 
 
 def test_without_a_counselor_the_branch_manager_gets_the_task(branch_a, manager_a):

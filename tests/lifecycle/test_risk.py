@@ -87,8 +87,8 @@ def test_factors_explain_themselves_in_the_active_language():
     factor = Factor("absences", 3, 30)
     with translation.override("en"):
         assert factor.text == "3 consecutive absences"
-    assert factor.as_dict() == {"code": "absences", "value": 3, "points": 30,
-                                "text": factor.text}
+    # Stored as data only: the words are made when shown (lifecycle.explain).
+    assert factor.as_dict() == {"code": "absences", "value": 3, "points": 30}
 
 
 def test_evidence_carries_score_threshold_and_factors():

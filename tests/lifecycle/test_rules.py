@@ -143,14 +143,15 @@ def test_only_the_latest_survey_counts_for_maturity():
 # --- maintenance -> at_risk and back -------------------------------------------------------
 
 def _risky(period: str = P.GROWTH) -> Student:
-    """Three absences in a row and nothing else: 30 (absences) + 20 (attendance 0%) = 50."""
+    """Three absences in a row and nothing else: 30 points (absences), the 0% attendance
+    of the same roll calls counted inside them (one fact counts once), not 30 + 20."""
     student = quiet(StudentFactory(period=period))
     paid_contract(student, signed_days_ago=60)
     attend(student, [(1, "absent"), (3, "absent"), (5, "absent")])
     return student
 
 
-@pytest.mark.parametrize(("threshold", "expected"), [(50, P.AT_RISK), (51, P.GROWTH)])
+@pytest.mark.parametrize(("threshold", "expected"), [(30, P.AT_RISK), (31, P.GROWTH)])
 def test_a_risk_score_at_the_policy_threshold_makes_the_account_at_risk(threshold, expected):
     set_policy(risk_threshold=threshold)
     student = _risky()
@@ -161,8 +162,10 @@ def test_a_risk_score_at_the_policy_threshold_makes_the_account_at_risk(threshol
         assert student.previous_period == P.GROWTH
         row = last_move(student)
         assert row.trigger == "risk"
-        assert row.evidence["score"] == 50
-        assert {f["code"] for f in row.evidence["factors"]} == {"absences", "attendance"}
+        assert row.evidence["score"] == 30
+        assert {(f["code"], f["points"], f.get("within", "")) for f in row.evidence["factors"]
+                } == {("absences", 30, ""), ("attendance", 0, "absences")}
+        assert "30" not in row.reason  # the stored sentence never carries the score
 
 
 @pytest.mark.parametrize(("streak", "expected"), [(2, P.SOCIALIZATION), (3, P.AT_RISK)])

@@ -14,7 +14,7 @@ from lifecycle.models import RiskState, ScanRun, Transition
 from lifecycle.periods import Period
 from lifecycle.tasks import scan_lifecycle_task
 from students.models import Refund
-from tests.factories import StudentFactory
+from tests.factories import ComplaintFactory, StudentFactory
 
 from .conftest import attend, paid_contract, scan
 
@@ -36,6 +36,8 @@ def _mixed_book(branch=None) -> list:
     absent = StudentFactory(period=P.MATURITY, **kw)
     paid_contract(absent)
     attend(absent, [(1, "absent"), (2, "absent"), (3, "absent")])
+    # 30 (absences, the 0% rate counted inside) + 10 (no contact) + 15 (open complaint)
+    ComplaintFactory(student=absent)
     idle = StudentFactory(**kw)
     return [buyer, renewer, refunder, absent, idle]
 

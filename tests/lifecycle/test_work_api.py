@@ -34,8 +34,15 @@ def test_front_desk_and_teachers_never_see_scores_or_tasks(role, request, flagge
 def test_a_student_score_explains_itself_with_history(counselor_a, flagged):
     body = client_for(counselor_a).get(f"/api/v1/students/{flagged.pk}/scores/").json()
     assert body["period"] == "at_risk" and body["risk"] >= 50
-    texts = [f["text"] for f in body["risk_factors"]]
-    assert "3 consecutive absences" in texts
+    # Code, value and points for machines, the words for people (the request's language);
+    # the rate and the drop read the same roll calls: folded into the absences.
+    absences = next(f for f in body["risk_factors"] if f["code"] == "absences")
+    assert (absences["value"], absences["points"]) == (3, 30)
+    assert absences["text"] == ("3 consecutive absences (same fact: attendance 0% in recent "
+                                "weeks, attendance fell from 100% to 0%)")
+    assert {f["code"] for f in body["risk_factors"]} == {"absences", "open_complaints",
+                                                         "overdue_complaints"}
+    assert body["risk"] == sum(f["points"] for f in body["risk_factors"]) == 60
     assert len(body["history"]) == 1
     assert set(body["breakdown"]["cpv"]) == {"spending_capacity", "share_of_wallet",
                                              "unit_margin", "value"}

@@ -140,6 +140,7 @@ def test_the_timeline_lists_recorded_transitions(as_user, manager_a, branch_a):
     student = StudentFactory(branch=branch_a, period="socialization")
     Transition.objects.create(student=student, from_period="prospecting",
                               to_period="socialization", trigger="first_purchase",
-                              reason="first paid contract HT1")
+                              reason="stored words")
     html = as_user(manager_a).get(reverse("students:detail", args=[student.pk])).content.decode()
-    assert "first paid contract HT1" in html
+    # A rule's move is worded from its trigger when shown, not from the stored sentence.
+    assert "First paid contract." in html and "stored words" not in html

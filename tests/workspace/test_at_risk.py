@@ -12,10 +12,12 @@ from tests.workspace.conftest import scored, with_parent
 
 pytestmark = pytest.mark.django_db
 
-FACTORS = [{"code": "absences", "value": 3, "points": 25, "text": "3 absences in a row"},
-           {"code": "contact", "value": 40, "points": 10, "text": "No contact for 40 days"},
-           {"code": "complaint", "value": 1, "points": 20, "text": "Open complaint"},
-           {"code": "hours", "value": 1, "points": 5, "text": "Hours running out"}]
+# Stored as the nightly job stores them: data only, the words are the page's to make.
+FACTORS = [{"code": "absences", "value": 3, "points": 25},
+           {"code": "attendance", "value": 0.0, "points": 0, "within": "absences"},
+           {"code": "contact", "value": 40, "points": 10},
+           {"code": "open_complaints", "value": 1, "points": 20},
+           {"code": "hours", "value": 1, "points": 5}]
 
 
 def _rows(response):
@@ -40,7 +42,8 @@ def test_lists_at_risk_and_approaching_sorted_by_risk_times_value(as_user, couns
     # 72*160=11520 > 40*180=7200 > 20*100=2000
     assert [r.pk for r in rows] == [flagged.pk, near.pk, rising.pk]
     top = rows[0]
-    assert top.reasons == ["3 absences in a row", "Open complaint", "No contact for 40 days"]
+    assert top.reasons == ["3 consecutive absences (same fact: attendance 0% in recent weeks)",
+                           "1 open complaint", "no contact for 40 days"]
     assert top.risk_change == 37
     html = response.content.decode()
     assert "35</span> → <strong>72" in html

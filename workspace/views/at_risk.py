@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from crm import permissions
 from crm.models import Branch
 from crm.views import paginate
+from lifecycle.explain import reason_texts, segment_label
 from lifecycle.periods import MAINTENANCE_PERIODS, Period
 from lifecycle.value import Segment
 from parents.phones import display_phone, mask_phone
@@ -62,7 +63,8 @@ def at_risk_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     full_contact = permissions.can_see_contact(user)
     for s in page.object_list:
-        s.reasons = dashboard.top_reasons(s.risk_factors)
+        s.reasons = reason_texts(s.risk_factors)
+        s.segment_label = segment_label(s.segment)
         s.days_since_contact = ((now - s.last_contact_at).days
                                 if s.last_contact_at is not None else None)
         if s.decider_phone:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm import permissions
 from crm.roles import Role
 from crm.views import paginate
+from lifecycle.explain import segment_label
 from lifecycle.models import RetentionTask
 from lifecycle.retention import task_complete, task_skip, task_snooze, tasks_visible_to
 from students.models import Interaction
@@ -77,6 +78,19 @@ def task_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, qs, TASK_PAGE_SIZE)
     return render(request, "workspace/work/tasks.html", {
         "page": page, "counselor_id": counselor_id, **_row_context()})
+
+
+@staff_required
+@require_GET
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One task: what to do, whom to talk to, why it was opened (the factors at the time,
+    worded now in the viewer's language) and the actions."""
+    task = _task_or_404(request.user, pk)
+    segment = (task.evidence or {}).get("segment") if isinstance(task.evidence, dict) else ""
+    return render(request, "workspace/work/task_detail.html", {
+        "task": task, "segment_label": segment_label(segment),
+        "risk": (task.evidence or {}).get("risk") if isinstance(task.evidence, dict) else None,
+        **_row_context()})
 
 
 def _row_response(request: HttpRequest, task: RetentionTask, error: str = "") -> HttpResponse:
