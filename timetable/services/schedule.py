@@ -122,7 +122,7 @@ def _protected(session_ids: list[int]) -> set[int]:
 
 @transaction.atomic
 def rules_generate(rules: list[ScheduleRule], *, actor: Any, override_reason: str = "",
-                   today: dt.date | None = None) -> GenerateResult:
+                   today: dt.date | None = None, dry_run: bool = False) -> GenerateResult:
     """Write the lessons of these rules (a class's, or a whole term's at once).
 
     A rule that has lessons already is rewritten from `today` on only: past lessons stay
@@ -184,6 +184,11 @@ def rules_generate(rules: list[ScheduleRule], *, actor: Any, override_reason: st
     result.kept = [s.session for s in removing if s.session_id in protected]
     conflicts = guard(placements, actor=actor, override_reason=override_reason,
                       replacing=[s.session_id for s in gone], check_closed=False)
+    if dry_run:
+        result.created = sum(1 for *_x, slot in plan if slot is None)
+        result.updated = len(plan) - result.created
+        result.removed = len(gone)
+        return result
 
     if gone:
         ids = [s.session_id for s in gone]
