@@ -152,7 +152,7 @@ def move_json(request: HttpRequest, pk: int) -> JsonResponse:
         start = dt.time.fromisoformat(body["start_time"])
         end = dt.time.fromisoformat(body["end_time"])
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"ok": False, "messages": [_("Send date, start_time and end_time.")]},
+        return JsonResponse({"ok": False, "messages": [_("Send the date, start and end times.")]},
                             status=400)
     try:
         services.session_move(session=lesson, actor=request.user, date=date, start_time=start,
