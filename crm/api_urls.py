@@ -50,5 +50,6 @@ urlpatterns = [
     path("", include("lifecycle.api.urls")),
     path("", include("dataio.api.urls")),
     path("", include("marketing.api.urls")),
+    path("timetable/", include("timetable.api.urls")),
     path("", include(router.urls)),
 ]

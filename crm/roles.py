@@ -29,6 +29,10 @@ _SCORES = ["lifecycle.accountscore", "lifecycle.branchsnapshot", "lifecycle.scor
 _RETENTION_POLICY = ["lifecycle.playbook", "lifecycle.riskprofile"]
 _MARKETING = ["marketing.campaign", "marketing.prospect", "marketing.referral",
               "marketing.exitinterview", "marketing.enquiry"]
+_TIMETABLE_PLAN = ["timetable.room", "timetable.term", "timetable.closedday",
+                   "timetable.schedulerule", "timetable.teacheravailability"]
+_TIMETABLE_LOG = ["timetable.holiday", "timetable.sessionslot", "timetable.sessionchange",
+                  "timetable.conflictoverride"]
 _MARKETING_POLICY = ["marketing.marketingpolicy", "marketing.churnreason",
                      "marketing.rewardpolicy", "marketing.channel"]
 
@@ -43,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view", "add", "change") for m in ["students.attendance", "students.makeup"]},
         # Front desk hears "a friend sent us" first; rewards (money) stay with counselors.
         "marketing.referral": ("view", "add"),
+        **{m: ("view",) for m in _TIMETABLE_PLAN + _TIMETABLE_LOG},
+        "timetable.leaverequest": ("view", "add"),
     },
     Role.COUNSELOR: {
         "auth.user": ("view",),
@@ -53,6 +59,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "lifecycle.transition": ("view",),
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT},
         **{m: ("view",) for m in _MONEY + _TEACHING},
+        **{m: ("view",) for m in _TIMETABLE_PLAN + _TIMETABLE_LOG},
+        "timetable.leaverequest": ("view", "add"),
     },
     Role.TEACHER: {
         # Teachers may see who a pupil's guardians are, with contacts masked.
@@ -61,6 +69,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         **{m: ("view", "add", "change") for m in ["students.classsession", "students.attendance",
                                                   "students.examscore"]},
         "students.interaction": ("view", "add"),
+        **{m: ("view",) for m in ["timetable.room", "timetable.term", "timetable.schedulerule"]},
+        "timetable.calendarfeed": ("view", "add", "change"),
     },
     Role.MANAGER: {
         **{m: ("view", "add", "change") for m in _ACCOUNT + _ENGAGEMENT + _MONEY + _TEACHING},
@@ -78,6 +88,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.staffprofile": ("view",),
         "crm.branch": ("view",),
         "crm.auditlog": ("view",),
+        **{m: ("view", "add", "change") for m in _TIMETABLE_PLAN},
+        **{m: ("view",) for m in _TIMETABLE_LOG},
+        "timetable.leaverequest": ("view", "add"),
     },
     Role.HEAD_OFFICE: {
         **{m: ("view", "add", "change", "delete")
@@ -95,6 +108,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.staffprofile": ("view", "add", "change"),
         "crm.branch": ("view", "add", "change"),
         "crm.auditlog": ("view",),
+        **{m: ("view", "add", "change") for m in [*_TIMETABLE_PLAN, "timetable.holiday"]},
+        **{m: ("view",) for m in _TIMETABLE_LOG if m != "timetable.holiday"},
+        "timetable.leaverequest": ("view", "add"),
     },
 }
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "marketing",
     "dataio",
     "webhooks",
+    "timetable",
     "workspace",
 ]
 

@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("families/", include("parents.urls")),
     path("data/", include("dataio.urls")),
     path("m/", include("marketing.urls")),
+    path("timetable/", include("timetable.urls")),
     path("admin/", admin.site.urls),
     path("", include("workspace.urls")),
     prefix_default_language=False,

@@ -40,6 +40,15 @@ FILES: dict[str, list[tuple[str, str]]] = {
         ("dist/htmx.min.js", "htmx/htmx.min.js"),
         ("LICENSE", "htmx/LICENSE"),
     ],
+    # FullCalendar's standard bundle (core, day/time grids, list, drag and drop) injects
+    # its own CSS; the Chinese locale comes from @fullcalendar/core.
+    "fullcalendar": [
+        ("index.global.min.js", "fullcalendar/index.global.min.js"),
+        ("LICENSE.md", "fullcalendar/LICENSE.md"),
+    ],
+    "@fullcalendar/core": [
+        ("locales/zh-cn.global.min.js", "fullcalendar/zh-cn.global.min.js"),
+    ],
     "chart.js": [
         ("dist/chart.umd.min.js", "chartjs/chart.umd.min.js"),
         ("dist/chart.umd.min.js.map", "chartjs/chart.umd.min.js.map"),

@@ -51,6 +51,13 @@ TEMPLATES: dict[str, tuple[str, Any]] = {
     "refund_status": (DECIDERS, _(
         "The refund request for contract %(contract)s is now: %(status)s. "
         "Amount: %(amount)s.")),
+    # Timetable changes (timetable.services): the lesson's families hear of them at once.
+    "session_moved": (PRIMARY, _(
+        "%(student)s's %(course)s lesson on %(old)s moves to %(new)s.")),
+    "session_cancelled": (PRIMARY, _(
+        "%(student)s's %(course)s lesson on %(old)s is cancelled. %(reason)s")),
+    "makeup_booked": (PRIMARY, _(
+        "Make-up lesson booked for %(student)s: %(course)s on %(new)s.")),
 }
 
 # Tried in this order after the parent's own preference. Phone calls are not messages.

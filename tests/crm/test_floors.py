@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_APPS = {"students", "parents", "lifecycle", "marketing", "dataio", "webhooks"}
+DOMAIN_APPS = {"students", "parents", "lifecycle", "marketing", "dataio", "webhooks",
+               "timetable"}
 TOP = {"workspace"}
 
 # Wiring, not code on the wrong floor: the project's URL confs route to every app, and

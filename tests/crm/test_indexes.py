@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 
-OUR_APPS = {"crm", "students", "parents", "lifecycle", "marketing", "dataio", "webhooks"}
+OUR_APPS = {"crm", "students", "parents", "lifecycle", "marketing", "dataio", "webhooks",
+            "timetable"}
 
 
 @dataclass(frozen=True)
