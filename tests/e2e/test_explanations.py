@@ -68,7 +68,7 @@ def test_a_counselor_reads_chinese_reasons_on_the_list_the_account_and_the_task(
     page.wait_for_url(f"**/students/{student.pk}/")
     assert ABSENCES_ZH in page.locator("#risk-reasons").inner_text()
     assert page.locator("#risk-chart").count() == 1
-    assert "维系" in page.locator("#customer-type").inner_text()
+    assert "维系" in page.locator("#value-customer-type").inner_text()
     assert "风险分 60 已达到阈值 50。原因：" in page.locator("#timeline").inner_text()
     shot(page, "explain-account-counselor")
     page.locator("#open-tasks a").first.click()
