@@ -410,7 +410,9 @@ class ChunkBuilder(Writer):
         if period in (Period.TERMINATION, Period.LAPSED):
             # Some leave for reasons outside the institution (moved, timetable) and are
             # still satisfied; some first went through an at-risk spell (absences).
-            sp.external_exit = rng.random() < 0.35
+            sp.external_exit = rng.random() < 0.45
+            if sp.external_exit and rng.random() < 0.5:
+                sp.end_kind = "refund"  # moved away: the unused hours are refunded
             sp.risk_before_end = (not sp.external_exit and sp.end_kind == "refund"
                                   and rng.random() < 0.5)
         elif period == Period.SOCIALIZATION and rng.random() < 0.25:
