@@ -16,9 +16,11 @@ cannot take the per-row lock of the live door).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crm.db import db_datetime, temporals_as_text
 from crm.demo import local_dt
 from lifecycle.models import PolicyValues, Transition, Trigger
 from lifecycle.periods import Period, is_win_back
@@ -202,13 +204,15 @@ def walk(sp: StudentPlan, policy: PolicyValues, today: dt.date) -> list[Move]:
 
 
 def write_history(b: ChunkBuilder) -> None:
-    """The chunk's transitions (after its students are saved)."""
+    """The chunk's transitions (after its students are saved), as raw rows: a large seed
+    writes several per account."""
+    text = temporals_as_text()
     rows = []
     for sp in b.plans:
         for m in sp.moves:
             d = m.decision
-            rows.append(Transition(
-                student=sp.student, from_period=m.from_period, to_period=m.to_period, at=m.at,
-                trigger=d.trigger, reason=d.reason, evidence=d.evidence,
-                win_back=d.win_back or is_win_back(m.from_period, m.to_period)))
-    b.put(Transition, rows)
+            rows.append((sp.student.pk, m.from_period, m.to_period, db_datetime(m.at, text),
+                         d.trigger, d.reason, json.dumps(d.evidence, ensure_ascii=False),
+                         d.win_back or is_win_back(m.from_period, m.to_period)))
+    b.raw(Transition, ["student_id", "from_period", "to_period", "at", "trigger", "reason",
+                       "evidence", "win_back"], rows)

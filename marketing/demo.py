@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import random
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from crm.db import db_datetime, temporals_as_text
 from crm.demo import WOMAN_NAMES, local_dt, person_name
 from marketing.models import (
     Channel,
@@ -217,10 +219,12 @@ def write_acquisition(b: ChunkBuilder) -> None:
         for p in prospects:
             p.pk = ids[p.student.pk]
     rows = []
+    text = temporals_as_text()
     for prospect, (steps, owner) in zip(prospects, pipelines, strict=True):
         for stage, on, evidence, note in steps:
             at = max(prospect.created_at, local_dt(on, rng.randint(10, 19), rng.randint(0, 59)))
-            rows.append(PipelineStep(prospect=prospect, stage=stage, on=on, at=at, actor=owner,
-                                     note=note, evidence=evidence))
-    b.put(PipelineStep, rows)
+            rows.append((prospect.pk, stage, on, db_datetime(at, text),
+                         owner.pk if owner else None, note, json.dumps(evidence)))
+    b.raw(PipelineStep, ["prospect_id", "stage", "on", "at", "actor_id", "note", "evidence"],
+          rows)
     b.put(Referral, _referrals(b))
