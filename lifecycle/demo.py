@@ -60,7 +60,7 @@ from lifecycle.periods import Period
 from lifecycle.selectors import policies_by_branch
 from marketing import demo as marketing_demo
 from marketing.demo import active_channels, draw_source
-from marketing.models import Channel, PipelineStep, Prospect, Referral
+from marketing.models import Channel, ExitInterview, PipelineStep, Prospect, Referral
 from marketing.selectors.policy import policies_by_branch as marketing_policies
 from parents import demo as parents_demo
 from parents.models import ContactConsent, GuardianConsent, Guardianship, Parent
@@ -142,6 +142,7 @@ class World:
     policies: dict = field(default_factory=dict)  # branch id -> lifecycle PolicyValues
     marketing_policies: dict = field(default_factory=dict)  # branch id -> MarketingPolicy
     reward_policy: object = None  # what a referrer earns
+    churn_reasons: dict = field(default_factory=dict)  # code -> ChurnReason id
     referrers: dict = field(default_factory=dict)  # branch id -> earlier referrer candidates
     open_groups: dict[tuple[int, int, str], GroupPlan] = field(default_factory=dict)
 
@@ -168,6 +169,7 @@ def build_world(opts: SeedOptions, *, append: bool = False) -> World:
         policies=policies_by_branch([b.pk for b in staff.branches]),
         marketing_policies=marketing_policies([b.pk for b in staff.branches]),
         reward_policy=marketing_demo.reward_policy(),
+        churn_reasons=marketing_demo.churn_reasons(),
     )
     if append:
         world.contract_seq = Contract.objects.count()
@@ -505,7 +507,7 @@ class ChunkBuilder(Writer):
 SEEDED_MODELS: list[type[models.Model]] = [
     Parent, Student, Guardianship, GuardianConsent, ContactConsent, ClassGroup, ClassSession,
     Contract, Attendance, LedgerEntry, Refund, Payment, ExamScore, Interaction, Complaint,
-    SatisfactionSurvey, Transition, Prospect, PipelineStep, Referral,
+    SatisfactionSurvey, Transition, Prospect, PipelineStep, Referral, ExitInterview,
 ]
 # What --flush empties (with their history tables and whatever cascades from them).
 WIPED_MODELS: list[type[models.Model]] = [

@@ -44,6 +44,7 @@ class Move:
     to_period: str
     at: dt.datetime
     decision: Decision
+    pk: int | None = None  # once written
 
 
 def _calm(hours_left: float = 20.0) -> RiskFigures:
@@ -214,5 +215,8 @@ def write_history(b: ChunkBuilder) -> None:
             rows.append((sp.student.pk, m.from_period, m.to_period, db_datetime(m.at, text),
                          d.trigger, d.reason, json.dumps(d.evidence, ensure_ascii=False),
                          d.win_back or is_win_back(m.from_period, m.to_period)))
-    b.raw(Transition, ["student_id", "from_period", "to_period", "at", "trigger", "reason",
-                       "evidence", "win_back"], rows)
+    ids = b.raw(Transition, ["student_id", "from_period", "to_period", "at", "trigger",
+                             "reason", "evidence", "win_back"], rows, returning=True)
+    moves = (m for sp in b.plans for m in sp.moves)
+    for m, pk in zip(moves, ids, strict=True):
+        m.pk = pk
