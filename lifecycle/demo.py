@@ -55,7 +55,7 @@ from crm.demo import (
 from crm.models import Branch
 from crm.roles import Role
 from lifecycle import demo_history
-from lifecycle.models import Transition
+from lifecycle.models import PolicyValues, Transition
 from lifecycle.periods import Period
 from lifecycle.selectors import policies_by_branch
 from marketing import demo as marketing_demo
@@ -82,6 +82,7 @@ from students.demo.plans import (
 )
 from students.demo.vocabulary import (
     ABSENT,
+    ATT,
     CHAINS_PER_GROUP,
     CONSUMING,
     GOALS,
@@ -295,6 +296,31 @@ def _schedule(rng: random.Random, sp: StudentPlan, today: dt.date) -> None:
         last.valid_until = max(last.valid_until, last.dates[-1])
 
 
+def _past_spell(rng: random.Random, sp: StudentPlan, today: dt.date,
+                policy: PolicyValues) -> None:
+    """Some growing and mature accounts went through an at-risk spell and recovered: three
+    absences in a row in the current package (flagged on the third), attendance again
+    from the next lesson, and the risk clear for the policy's days before today. The
+    absences are the package's own roll calls, so the facts say so too."""
+    if (sp.period not in (Period.GROWTH, Period.MATURITY) or sp.absence_run
+            or rng.random() >= 0.3):
+        return
+    plan = [c for c in sp.main.contracts if not c.is_trial][-1]
+    after = max(plan.signed_on, sp.maturity_on or plan.signed_on)
+    quiet = today - dt.timedelta(weeks=policy.risk_window_weeks + 1)  # before the window
+    options = [k for k in range(1, plan.used - 3)
+               if plan.dates[k] > after and plan.dates[k + 3] <= quiet
+               and plan.dates[k + 3] + dt.timedelta(days=policy.risk_clear_days + 1) < today]
+    if not options:
+        return
+    k = rng.choice(options)
+    plan.statuses[k:k + 3] = [ABSENT] * 3
+    plan.statuses[k + 3] = ATT  # back in class (fewer hours used: the balance only grows)
+    back = plan.dates[k + 3]
+    sp.spell = (plan, plan.dates[k + 2], back,
+                back + dt.timedelta(days=policy.risk_clear_days + 1))
+
+
 def _maturity_on(sp: StudentPlan, today: dt.date) -> dt.date | None:
     """The day a story reached maturity (a year as a customer and a third package), or None
     when its facts do not get there before what came next (an at-risk flag, the end)."""
@@ -484,6 +510,7 @@ class ChunkBuilder(Writer):
             if sp.maturity_on is not None:
                 sp.maturity_satisfaction = maturity_survey(self.rng, sp)
         policy = self.world.policies[sp.student.branch.pk]
+        _past_spell(self.rng, sp, self.today, policy)
         sp.moves = demo_history.walk(sp, policy, self.today)
         st = sp.student
         st.period = sp.period

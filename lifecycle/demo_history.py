@@ -127,16 +127,26 @@ class Walk:
                 renewals=renewals, contracts=renewals + 1, live_contracts=1,
                 days_since_first_purchase=(maturity_on - first.signed_on).days,
                 latest_satisfaction=self.sp.maturity_satisfaction, figures=_calm()))
+        if self.sp.spell is not None:  # an earlier spell at risk, recovered
+            plan, flagged, clear_since, cleared = self.sp.spell
+            self.flag(plan, flagged, len(paid))
+            self.go(self.previous, cleared, Trigger.RISK_CLEARED, AccountFacts(
+                period="", contracts=len(paid), live_contracts=1,
+                period_since=self.moves[-1].at, risk_clear_since=local_dt(clear_since, 21),
+                figures=_calm()))
         if risk_on is not None and risk_plan is not None:
-            weeks = self.policy.risk_window_weeks
-            figures = RiskFigures(
-                consecutive_absences=3, attendance_rate=_attendance_rate(risk_plan, risk_on,
-                                                                         weeks),
-                remaining_hours=float(SESSION_HOURS * 4), weekly_consumption=0.0,
-                days_since_interaction=14)
-            self.go(Period.AT_RISK, risk_on, Trigger.RISK,
-                    AccountFacts(period="", purchases=len(paid), contracts=len(paid),
-                                 live_contracts=1, figures=figures), figures)
+            self.flag(risk_plan, risk_on, len(paid))
+
+    def flag(self, plan: ContractPlan, day: dt.date, n_paid: int) -> None:
+        """At risk on the third absence in a row (with the attendance of those weeks)."""
+        figures = RiskFigures(
+            consecutive_absences=3,
+            attendance_rate=_attendance_rate(plan, day, self.policy.risk_window_weeks),
+            remaining_hours=float(SESSION_HOURS * 4), weekly_consumption=0.0,
+            days_since_interaction=14)
+        self.go(Period.AT_RISK, day, Trigger.RISK,
+                AccountFacts(period="", purchases=n_paid, contracts=n_paid, live_contracts=1,
+                             figures=figures), figures)
 
     def end(self, plan: ContractPlan, kind: str, day: dt.date, n_contracts: int) -> None:
         """Termination: a refund request (refund, cancel) or no live contract left."""

@@ -130,6 +130,10 @@ def write_engagement(b: ChunkBuilder) -> None:
                     "positive" if sp.external_exit else "negative")
             if sp.period == Period.LAPSED and rng.random() < 0.4:
                 contact("winback", today - dt.timedelta(days=rng.randint(0, 40)), "neutral")
+        if sp.spell is not None:  # the call about the absences, then the good news
+            _plan, flagged, back, _cleared = sp.spell
+            contact("negative", flagged + dt.timedelta(days=rng.randint(1, 3)), "negative")
+            contact("regular", back + dt.timedelta(days=rng.randint(1, 7)), "positive")
         if sp.old_end is not None:  # the call that brought a lapsed family back
             back = min(c.signed_on for c in sp.paid)
             contact("winback", back - dt.timedelta(days=rng.randint(3, 20)), "positive")

@@ -351,5 +351,7 @@ def test_the_story_is_not_empty(demo):
     assert Transition.objects.filter(win_back=True, from_period=Period.LAPSED).exists()
     assert Transition.objects.filter(from_period=Period.AT_RISK,
                                      to_period=Period.TERMINATION).exists()
+    assert Transition.objects.filter(from_period=Period.AT_RISK,
+                                     to_period__in=[Period.GROWTH, Period.MATURITY]).exists()
     assert Transition.objects.filter(to_period=Period.TERMINATION,
                                      at__gte=now_window(30)).exists()
