@@ -55,12 +55,12 @@ from crm.demo import (
 from crm.models import Branch
 from crm.roles import Role
 from lifecycle import demo_history
-from lifecycle.models import Transition
+from lifecycle.models import PolicyValues, Transition
 from lifecycle.periods import Period
 from lifecycle.selectors import policies_by_branch
 from marketing import demo as marketing_demo
 from marketing.demo import active_channels, draw_source
-from marketing.models import Channel, PipelineStep, Prospect, Referral
+from marketing.models import Channel, ExitInterview, PipelineStep, Prospect, Referral
 from marketing.selectors.policy import policies_by_branch as marketing_policies
 from parents import demo as parents_demo
 from parents.models import ContactConsent, GuardianConsent, Guardianship, Parent
@@ -82,6 +82,7 @@ from students.demo.plans import (
 )
 from students.demo.vocabulary import (
     ABSENT,
+    ATT,
     CHAINS_PER_GROUP,
     CONSUMING,
     GOALS,
@@ -142,6 +143,7 @@ class World:
     policies: dict = field(default_factory=dict)  # branch id -> lifecycle PolicyValues
     marketing_policies: dict = field(default_factory=dict)  # branch id -> MarketingPolicy
     reward_policy: object = None  # what a referrer earns
+    churn_reasons: dict = field(default_factory=dict)  # code -> ChurnReason id
     referrers: dict = field(default_factory=dict)  # branch id -> earlier referrer candidates
     open_groups: dict[tuple[int, int, str], GroupPlan] = field(default_factory=dict)
 
@@ -168,6 +170,7 @@ def build_world(opts: SeedOptions, *, append: bool = False) -> World:
         policies=policies_by_branch([b.pk for b in staff.branches]),
         marketing_policies=marketing_policies([b.pk for b in staff.branches]),
         reward_policy=marketing_demo.reward_policy(),
+        churn_reasons=marketing_demo.churn_reasons(),
     )
     if append:
         world.contract_seq = Contract.objects.count()
@@ -293,6 +296,31 @@ def _schedule(rng: random.Random, sp: StudentPlan, today: dt.date) -> None:
         last.valid_until = max(last.valid_until, last.dates[-1])
 
 
+def _past_spell(rng: random.Random, sp: StudentPlan, today: dt.date,
+                policy: PolicyValues) -> None:
+    """Some growing and mature accounts went through an at-risk spell and recovered: three
+    absences in a row in the current package (flagged on the third), attendance again
+    from the next lesson, and the risk clear for the policy's days before today. The
+    absences are the package's own roll calls, so the facts say so too."""
+    if (sp.period not in (Period.GROWTH, Period.MATURITY) or sp.absence_run
+            or rng.random() >= 0.3):
+        return
+    plan = [c for c in sp.main.contracts if not c.is_trial][-1]
+    after = max(plan.signed_on, sp.maturity_on or plan.signed_on)
+    quiet = today - dt.timedelta(weeks=policy.risk_window_weeks + 1)  # before the window
+    options = [k for k in range(1, plan.used - 3)
+               if plan.dates[k] > after and plan.dates[k + 3] <= quiet
+               and plan.dates[k + 3] + dt.timedelta(days=policy.risk_clear_days + 1) < today]
+    if not options:
+        return
+    k = rng.choice(options)
+    plan.statuses[k:k + 3] = [ABSENT] * 3
+    plan.statuses[k + 3] = ATT  # back in class (fewer hours used: the balance only grows)
+    back = plan.dates[k + 3]
+    sp.spell = (plan, plan.dates[k + 2], back,
+                back + dt.timedelta(days=policy.risk_clear_days + 1))
+
+
 def _maturity_on(sp: StudentPlan, today: dt.date) -> dt.date | None:
     """The day a story reached maturity (a year as a customer and a third package), or None
     when its facts do not get there before what came next (an at-risk flag, the end)."""
@@ -410,7 +438,9 @@ class ChunkBuilder(Writer):
         if period in (Period.TERMINATION, Period.LAPSED):
             # Some leave for reasons outside the institution (moved, timetable) and are
             # still satisfied; some first went through an at-risk spell (absences).
-            sp.external_exit = rng.random() < 0.35
+            sp.external_exit = rng.random() < 0.45
+            if sp.external_exit and rng.random() < 0.5:
+                sp.end_kind = "refund"  # moved away: the unused hours are refunded
             sp.risk_before_end = (not sp.external_exit and sp.end_kind == "refund"
                                   and rng.random() < 0.5)
         elif period == Period.SOCIALIZATION and rng.random() < 0.25:
@@ -480,6 +510,7 @@ class ChunkBuilder(Writer):
             if sp.maturity_on is not None:
                 sp.maturity_satisfaction = maturity_survey(self.rng, sp)
         policy = self.world.policies[sp.student.branch.pk]
+        _past_spell(self.rng, sp, self.today, policy)
         sp.moves = demo_history.walk(sp, policy, self.today)
         st = sp.student
         st.period = sp.period
@@ -503,7 +534,7 @@ class ChunkBuilder(Writer):
 SEEDED_MODELS: list[type[models.Model]] = [
     Parent, Student, Guardianship, GuardianConsent, ContactConsent, ClassGroup, ClassSession,
     Contract, Attendance, LedgerEntry, Refund, Payment, ExamScore, Interaction, Complaint,
-    SatisfactionSurvey, Transition, Prospect, PipelineStep, Referral,
+    SatisfactionSurvey, Transition, Prospect, PipelineStep, Referral, ExitInterview,
 ]
 # What --flush empties (with their history tables and whatever cascades from them).
 WIPED_MODELS: list[type[models.Model]] = [

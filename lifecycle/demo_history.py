@@ -16,9 +16,11 @@ cannot take the per-row lock of the live door).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crm.db import db_datetime, temporals_as_text
 from crm.demo import local_dt
 from lifecycle.models import PolicyValues, Transition, Trigger
 from lifecycle.periods import Period, is_win_back
@@ -42,6 +44,7 @@ class Move:
     to_period: str
     at: dt.datetime
     decision: Decision
+    pk: int | None = None  # once written
 
 
 def _calm(hours_left: float = 20.0) -> RiskFigures:
@@ -124,16 +127,26 @@ class Walk:
                 renewals=renewals, contracts=renewals + 1, live_contracts=1,
                 days_since_first_purchase=(maturity_on - first.signed_on).days,
                 latest_satisfaction=self.sp.maturity_satisfaction, figures=_calm()))
+        if self.sp.spell is not None:  # an earlier spell at risk, recovered
+            plan, flagged, clear_since, cleared = self.sp.spell
+            self.flag(plan, flagged, len(paid))
+            self.go(self.previous, cleared, Trigger.RISK_CLEARED, AccountFacts(
+                period="", contracts=len(paid), live_contracts=1,
+                period_since=self.moves[-1].at, risk_clear_since=local_dt(clear_since, 21),
+                figures=_calm()))
         if risk_on is not None and risk_plan is not None:
-            weeks = self.policy.risk_window_weeks
-            figures = RiskFigures(
-                consecutive_absences=3, attendance_rate=_attendance_rate(risk_plan, risk_on,
-                                                                         weeks),
-                remaining_hours=float(SESSION_HOURS * 4), weekly_consumption=0.0,
-                days_since_interaction=14)
-            self.go(Period.AT_RISK, risk_on, Trigger.RISK,
-                    AccountFacts(period="", purchases=len(paid), contracts=len(paid),
-                                 live_contracts=1, figures=figures), figures)
+            self.flag(risk_plan, risk_on, len(paid))
+
+    def flag(self, plan: ContractPlan, day: dt.date, n_paid: int) -> None:
+        """At risk on the third absence in a row (with the attendance of those weeks)."""
+        figures = RiskFigures(
+            consecutive_absences=3,
+            attendance_rate=_attendance_rate(plan, day, self.policy.risk_window_weeks),
+            remaining_hours=float(SESSION_HOURS * 4), weekly_consumption=0.0,
+            days_since_interaction=14)
+        self.go(Period.AT_RISK, day, Trigger.RISK,
+                AccountFacts(period="", purchases=n_paid, contracts=n_paid, live_contracts=1,
+                             figures=figures), figures)
 
     def end(self, plan: ContractPlan, kind: str, day: dt.date, n_contracts: int) -> None:
         """Termination: a refund request (refund, cancel) or no live contract left."""
@@ -202,13 +215,18 @@ def walk(sp: StudentPlan, policy: PolicyValues, today: dt.date) -> list[Move]:
 
 
 def write_history(b: ChunkBuilder) -> None:
-    """The chunk's transitions (after its students are saved)."""
+    """The chunk's transitions (after its students are saved), as raw rows: a large seed
+    writes several per account."""
+    text = temporals_as_text()
     rows = []
     for sp in b.plans:
         for m in sp.moves:
             d = m.decision
-            rows.append(Transition(
-                student=sp.student, from_period=m.from_period, to_period=m.to_period, at=m.at,
-                trigger=d.trigger, reason=d.reason, evidence=d.evidence,
-                win_back=d.win_back or is_win_back(m.from_period, m.to_period)))
-    b.put(Transition, rows)
+            rows.append((sp.student.pk, m.from_period, m.to_period, db_datetime(m.at, text),
+                         d.trigger, d.reason, json.dumps(d.evidence, ensure_ascii=False),
+                         d.win_back or is_win_back(m.from_period, m.to_period)))
+    ids = b.raw(Transition, ["student_id", "from_period", "to_period", "at", "trigger",
+                             "reason", "evidence", "win_back"], rows, returning=True)
+    moves = (m for sp in b.plans for m in sp.moves)
+    for m, pk in zip(moves, ids, strict=True):
+        m.pk = pk

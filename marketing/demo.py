@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import random
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from crm.demo import WOMAN_NAMES, local_dt, person_name
+from crm.db import db_datetime, temporals_as_text
+from crm.demo import WOMAN_NAMES, local_dt, person_name, wchoice
+from crm.roles import Role
+from lifecycle.periods import Period
 from marketing.models import (
     Channel,
+    ChurnReason,
+    ExitInterview,
     PipelineStep,
     Pool,
     Prospect,
@@ -59,6 +65,11 @@ def draw_source(rng: random.Random, channels: list[Channel],
 
 REFERRER_POOL = 3000  # earlier customers kept per branch as possible referrers
 REFERRAL_REWARD = ("老带新奖励", "赠送 4 课时", Decimal("600"))
+
+
+def churn_reasons() -> dict[str, int]:
+    """The managed churn-reason list (seeded by a migration): code -> id."""
+    return dict(ChurnReason.objects.filter(is_active=True).values_list("code", "pk"))
 
 
 def reward_policy() -> RewardPolicy:
@@ -217,10 +228,51 @@ def write_acquisition(b: ChunkBuilder) -> None:
         for p in prospects:
             p.pk = ids[p.student.pk]
     rows = []
+    text = temporals_as_text()
     for prospect, (steps, owner) in zip(prospects, pipelines, strict=True):
         for stage, on, evidence, note in steps:
             at = max(prospect.created_at, local_dt(on, rng.randint(10, 19), rng.randint(0, 59)))
-            rows.append(PipelineStep(prospect=prospect, stage=stage, on=on, at=at, actor=owner,
-                                     note=note, evidence=evidence))
-    b.put(PipelineStep, rows)
+            rows.append((prospect.pk, stage, on, db_datetime(at, text),
+                         owner.pk if owner else None, note, json.dumps(evidence)))
+    b.raw(PipelineStep, ["prospect_id", "stage", "on", "at", "actor_id", "note", "evidence"],
+          rows)
     b.put(Referral, _referrals(b))
+    _exit_interviews(b)
+
+
+# --------------------------------------------------------------------------- exit interviews
+
+# Why families leave, by the kind of story (codes of the managed ChurnReason list).
+OUTSIDE_REASONS = {"moved": 50, "schedule": 25, "need_ended": 25}
+INSIDE_REASONS = {"results": 30, "teacher": 15, "price": 15, "competitor": 20,
+                  "service_complaint": 15, "schedule": 5}
+REASON_DETAIL = {"moved": "搬家，离校区太远", "schedule": "学校课业太重，时间排不开",
+                 "need_ended": "考试结束，暂时不需要补习", "results": "成绩提升不明显",
+                 "teacher": "对老师不满意，想换老师", "price": "觉得课时费偏高",
+                 "competitor": "换了其他机构", "service_complaint": "反馈问题没有及时处理"}
+
+
+def _exit_interviews(b: ChunkBuilder) -> None:
+    """Most terminations get their exit interview within days (DOMAIN.md §6: record the
+    reason), tied to the move into termination and the period it was lost in."""
+    rng, today = b.rng, b.today
+    reasons = b.world.churn_reasons
+    if not reasons:
+        return
+    text = temporals_as_text()
+    rows = []
+    for sp in b.plans:
+        for m in sp.moves:
+            if m.to_period != Period.TERMINATION or rng.random() > 0.75:
+                continue
+            outside = sp.external_exit and m is sp.moves[-1 if sp.period == Period.TERMINATION
+                                                         else -2]
+            code = wchoice(rng, OUTSIDE_REASONS if outside else INSIDE_REASONS)
+            held = min(today, m.at.date() + dt.timedelta(days=rng.randint(1, 10)))
+            st = sp.student
+            interviewer = st.counselor or b.world.staff[st.branch.pk][Role.MANAGER][0]
+            rows.append((st.pk, m.pk, reasons[code], REASON_DETAIL.get(code, ""),
+                         m.from_period, interviewer.pk, held,
+                         db_datetime(local_dt(held, rng.randint(10, 19)), text)))
+    b.raw(ExitInterview, ["student_id", "transition_id", "reason_id", "detail",
+                          "period_lost_in", "interviewer_id", "held_on", "created_at"], rows)

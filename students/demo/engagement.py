@@ -105,7 +105,7 @@ def write_engagement(b: ChunkBuilder) -> None:
         contact("first", start, "neutral")
         if sp.period == Period.PROSPECTING:
             trial = main.contracts[0] if main else None
-            if trial is not None and trial.statuses[0] in CONSUMING and rng.random() < 0.5:
+            if trial is not None and trial.statuses[0] in CONSUMING and rng.random() < 0.7:
                 # A trial that went well: follow-up calls and the trial feedback form.
                 day = trial.dates[0]
                 for _i in range(2):
@@ -127,9 +127,13 @@ def write_engagement(b: ChunkBuilder) -> None:
                 contact("negative", today - dt.timedelta(days=rng.randint(0, 10)), "negative")
         if sp.period in (Period.TERMINATION, Period.LAPSED):
             contact("exit", min(today, end + dt.timedelta(days=rng.randint(1, 10))),
-                    "negative")
+                    "positive" if sp.external_exit else "negative")
             if sp.period == Period.LAPSED and rng.random() < 0.4:
                 contact("winback", today - dt.timedelta(days=rng.randint(0, 40)), "neutral")
+        if sp.spell is not None:  # the call about the absences, then the good news
+            _plan, flagged, back, _cleared = sp.spell
+            contact("negative", flagged + dt.timedelta(days=rng.randint(1, 3)), "negative")
+            contact("regular", back + dt.timedelta(days=rng.randint(1, 7)), "positive")
         if sp.old_end is not None:  # the call that brought a lapsed family back
             back = min(c.signed_on for c in sp.paid)
             contact("winback", back - dt.timedelta(days=rng.randint(3, 20)), "positive")
@@ -181,9 +185,12 @@ def write_engagement(b: ChunkBuilder) -> None:
         # satisfaction: the survey that let it reach maturity (planned with its history),
         # then the latest one
         surveys.extend(sp.pre_surveys)
-        if rng.random() < (0.6 if worse else 0.55):
+        # DOMAIN.md §6: new customers get a satisfaction check in their first weeks.
+        first_weeks = sp.period == Period.SOCIALIZATION
+        if rng.random() < (0.6 if worse else 0.9 if first_weeks else 0.55):
             lo, hi = (1, 3) if worse else ((4, 5) if sp.period == Period.MATURITY
-                                           or sp.external_exit else (3, 5))
+                                           or sp.external_exit
+                                           or (first_weeks and rng.random() < 0.7) else (3, 5))
             day = min(today, end - dt.timedelta(days=rng.randint(0, 20)))
             survey(max(day, start), lo, hi)
     b.raw(ExamScore, ["student_id", "subject", "exam_name", "kind", "exam_date", "score",

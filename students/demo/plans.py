@@ -140,6 +140,8 @@ class StudentPlan:
     # Its first ended relationship ran through an at-risk spell (absences) before the end.
     risk_before_end: bool = False
     maturity_on: dt.date | None = None  # the day it reached maturity, if it did
+    # A recovered at-risk spell: (package, flagged on, attending again on, cleared on).
+    spell: tuple | None = None
     maturity_satisfaction: float | None = None  # the latest survey's mean that day
     pre_surveys: list = field(default_factory=list)  # surveys planned with the history
     moves: list = field(default_factory=list)  # the dated history (lifecycle.demo_history)

@@ -327,6 +327,23 @@ def test_funnel_counts_the_families_of_the_last_year(demo):
 
 
 @pytest.mark.django_db
+def test_churn_analysis_counts_the_losses_and_their_reasons(demo):
+    doc = page("headoffice", reverse("marketing:churn"))
+    today = timezone.localdate()
+    start = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=365),
+                                                    dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
+    losses = Transition.objects.filter(to_period=Period.TERMINATION, at__gte=start, at__lt=end)
+    reasons = Counter(losses.values_list("exit_interview__reason__code", flat=True))
+    assert reasons[None] < sum(reasons.values()) and len(reasons) >= 4, reasons
+    content = re.search(r"</form>(.*)", doc, re.S).group(1)  # after the window form
+    assert int(re.search(r"<p>\D*(\d+)", content).group(1)) == losses.count() > 0
+    first_table = re.search(r"<tbody>(.*?)</tbody>", content, re.S).group(1)  # by reason
+    shown = [int(n) for n in re.findall(r'</th><td class="text-end">(\d+)</td>', first_table)]
+    assert sorted(shown) == sorted(reasons.values())
+
+
+@pytest.mark.django_db
 def test_the_story_is_not_empty(demo):
     """Every account has the history of its period; the recovery phase has its win-backs."""
     assert not Student.objects.exclude(period=Period.PROSPECTING).filter(
@@ -334,5 +351,7 @@ def test_the_story_is_not_empty(demo):
     assert Transition.objects.filter(win_back=True, from_period=Period.LAPSED).exists()
     assert Transition.objects.filter(from_period=Period.AT_RISK,
                                      to_period=Period.TERMINATION).exists()
+    assert Transition.objects.filter(from_period=Period.AT_RISK,
+                                     to_period__in=[Period.GROWTH, Period.MATURITY]).exists()
     assert Transition.objects.filter(to_period=Period.TERMINATION,
                                      at__gte=now_window(30)).exists()
