@@ -175,6 +175,8 @@ def test_the_list_and_the_account_page_show_one_attendance_rate(as_user, manager
     page = client.get(reverse("students:detail", args=[student.pk])).context
     assert listed.attendance_rate == page["attendance"]["rate"] == 5 / 9
     assert listed.remaining_hours == page["remaining_hours"]
+    api = client_for(manager_a).get(f"/api/v1/students/{student.pk}/").json()
+    assert api["attendance_rate"] == 5 / 9
     # The chart counts the same lessons as the rate.
     chart = page["charts"]["attendance"]["datasets"]
     assert sum(sum(d["data"]) for d in chart) == 9
