@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from crm.roles import Role
-from lifecycle.models import RetentionTask, Transition
+from lifecycle.models import Playbook, RetentionTask, Transition
 from students.models import Contract, Interaction
 from tests.factories import (
     BranchFactory,
@@ -32,6 +32,12 @@ NO_SCORE = ("风险分", "连续缺勤", "未处理投诉", "同一事实")
 
 @pytest.fixture
 def world():
+    # The default playbook the data migration seeds (a flush by another live-server test
+    # on the same worker may have removed it).
+    Playbook.objects.get_or_create(code="at-risk-recovery", branch=None, defaults={
+        "period": "at_risk", "due_hours": 48, "cooldown_days": 14, "priority": 70,
+        "title_zh": "危险期挽留：找原因、联系决策人",
+        "title_en": "At risk: find the cause, talk to the decider"})
     branch = BranchFactory(code="xh", name="西湖校区")
     counselor = staff(Role.COUNSELOR, branch, username="guwen")
     staff(Role.FRONT_DESK, branch, username="qiantai")
