@@ -171,8 +171,13 @@ def rule_reason(trigger: str, evidence: Any, *, scores: bool) -> str | None:
     if trigger == "risk":
         if not scores:
             return _("The early-warning model flagged the account.")
-        head = _("Risk score %(score)d reached the threshold %(threshold)d.") % {
-            "score": int(ev.get("score") or 0), "threshold": int(ev.get("threshold") or 0)}
+        score, threshold = int(ev.get("score") or 0), int(ev.get("threshold") or 0)
+        figures = {"score": score, "threshold": threshold}
+        # "Reached" only when it did: a move recorded with its evidence but decided
+        # otherwise (an imported or replayed history) states the figures, no claim.
+        head = (_("Risk score %(score)d reached the threshold %(threshold)d.") % figures
+                if score >= threshold else
+                _("Risk score %(score)d (threshold %(threshold)d).") % figures)
         texts = reason_texts(ev.get("factors"))
         return _("%(head)s Why: %(reasons)s") % {"head": head,
                                                   "reasons": join_reasons(texts)

@@ -18,19 +18,19 @@ from crm.models import Branch
 from crm.roles import Role
 from crm.services import audit
 
+from .explain import customer_type_label
 from .models import AccountScore, TypeStrategy
 from .models.strategy import MAX_ACTIONS, MAX_STRATEGY
-from .periods import Phase, phase_of
-from .value import CUSTOMER_TYPES, Segment
+from .periods import phase_of
+from .value import CUSTOMER_TYPES
 
 EDIT_ROLES = {Role.MANAGER, Role.HEAD_OFFICE}
 
 
 def type_label(customer_type: str) -> str:
     """'core.maintenance' -> 'Core (核心) · Maintenance (维系)' in the active language:
-    a person never reads the code."""
-    segment, _sep, phase = customer_type.partition(".")
-    return f"{Segment(segment).label} · {Phase(phase).label}"
+    a person never reads the code (the one renderer: lifecycle.explain)."""
+    return customer_type_label(customer_type)
 
 
 def can_read_strategies(user: Any) -> bool:

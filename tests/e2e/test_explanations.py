@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from crm.roles import Role
-from lifecycle.models import RetentionTask, Transition
+from lifecycle.models import Playbook, RetentionTask, Transition
 from students.models import Contract, Interaction
 from tests.factories import (
     BranchFactory,
@@ -32,6 +32,12 @@ NO_SCORE = ("风险分", "连续缺勤", "未处理投诉", "同一事实")
 
 @pytest.fixture
 def world():
+    # The default playbook the data migration seeds (a flush by another live-server test
+    # on the same worker may have removed it).
+    Playbook.objects.get_or_create(code="at-risk-recovery", branch=None, defaults={
+        "period": "at_risk", "due_hours": 48, "cooldown_days": 14, "priority": 70,
+        "title_zh": "危险期挽留：找原因、联系决策人",
+        "title_en": "At risk: find the cause, talk to the decider"})
     branch = BranchFactory(code="xh", name="西湖校区")
     counselor = staff(Role.COUNSELOR, branch, username="guwen")
     staff(Role.FRONT_DESK, branch, username="qiantai")
@@ -68,7 +74,7 @@ def test_a_counselor_reads_chinese_reasons_on_the_list_the_account_and_the_task(
     page.wait_for_url(f"**/students/{student.pk}/")
     assert ABSENCES_ZH in page.locator("#risk-reasons").inner_text()
     assert page.locator("#risk-chart").count() == 1
-    assert "维系" in page.locator("#value-customer-type").inner_text()
+    assert "维系" in page.locator("#customer-type").inner_text()
     assert "风险分 60 已达到阈值 50。原因：" in page.locator("#timeline").inner_text()
     shot(page, "explain-account-counselor")
     page.locator("#open-tasks a").first.click()

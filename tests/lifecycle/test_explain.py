@@ -110,3 +110,10 @@ def test_a_manual_move_keeps_the_persons_words():
 def test_customer_types_read_as_segment_and_phase(code, label):
     with translation.override("en"):
         assert customer_type_label(code) == label
+
+
+def test_a_risk_move_below_its_threshold_does_not_claim_it_was_reached():
+    row = Transition(trigger="risk", reason="x", evidence={"score": 30, "threshold": 50,
+                                                          "factors": []})
+    with translation.override("en"):
+        assert transition_reason(row, scores=True) == "Risk score 30 (threshold 50)."

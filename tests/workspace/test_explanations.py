@@ -79,7 +79,9 @@ def test_the_account_page_explains_the_score_with_trend_value_and_open_tasks(
     html = response.content.decode()
     assert 'id="risk-chart"' in html and "risk-chart-data" in html
     assert reverse("work:task_detail", args=[task.pk]) in html
+    # The type in words (one renderer for the score card, the type card and the API).
     assert card.customer_type_label in html and card.customer_type not in html
+    assert html.count('id="customer-type"') == 1
 
 
 def test_the_task_list_and_the_task_page_say_why(as_user, counselor_a, flagged):
@@ -175,6 +177,8 @@ def test_the_list_and_the_account_page_show_one_attendance_rate(as_user, manager
     page = client.get(reverse("students:detail", args=[student.pk])).context
     assert listed.attendance_rate == page["attendance"]["rate"] == 5 / 9
     assert listed.remaining_hours == page["remaining_hours"]
+    api = client_for(manager_a).get(f"/api/v1/students/{student.pk}/").json()
+    assert api["attendance_rate"] == 5 / 9
     # The chart counts the same lessons as the rate.
     chart = page["charts"]["attendance"]["datasets"]
     assert sum(sum(d["data"]) for d in chart) == 9
