@@ -119,3 +119,31 @@ def test_ranks_share_ties():
 def test_only_head_office_compares_branches(as_user, request, who):
     user = request.getfixturevalue(who)
     assert as_user(user).get(reverse("work:branches")).status_code == 403
+
+
+def test_the_counts_open_lists_of_the_same_size(as_user, head_office, world):
+    client = as_user(head_office)
+    response = client.get(reverse("work:branches"), {"days": 30})
+    html = response.content.decode()
+    a = world["a"]
+    row = _cell(response.context["rows"], a, "at_risk_share")
+    at_risk = client.get(reverse("students:list"), {"period": "at_risk", "branch": a.pk})
+    assert at_risk.context["page"].paginator.count == row["num"] == 2
+    everyone = client.get(reverse("students:list"), {"branch": a.pk})
+    accounts = next(r for r in response.context["rows"] if r["branch"].pk == a.pk)["accounts"]
+    assert everyone.context["page"].paginator.count == accounts == 12
+    assert f"?period=at_risk&amp;branch={a.pk}" in html
+
+
+def test_query_count_does_not_grow_with_branches(as_user, head_office, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(head_office)
+    with CaptureQueriesContext(connection) as two:
+        client.get(reverse("work:branches"))
+    for i in range(3):
+        BranchFactory(code=f"x{i}", name=f"新校区{i}")
+    with CaptureQueriesContext(connection) as five:
+        client.get(reverse("work:branches"))
+    assert len(five) == len(two)

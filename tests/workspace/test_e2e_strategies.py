@@ -80,3 +80,21 @@ def test_manager_grid_to_list_and_playbook_seen_by_counselor(browser, page, logi
     assert other.locator("#edit-type-strategy").count() == 0
     shot(other, "counselor-account-strategy")
     context.close()
+
+
+def test_head_office_compares_branches_with_a_chart(page, login, shot, world):
+    other = BranchFactory(code="bj", name="滨江校区")
+    scored(other, period="growth", segment="ordinary", name_zh="钱多多")
+    staff(Role.HEAD_OFFICE, None, username="zongbu")
+    login("zongbu")
+    page.click("#nav-dashboard")
+    page.click("#compare-branches")
+    page.wait_for_selector("#branch-rates")
+    # Chart.js drew the rates (a canvas it sized), with no script error
+    assert page.evaluate("() => !!Chart.getChart(document.getElementById('branch-rate-chart'))")
+    row = page.locator(f'#branch-rates tr[data-branch="{world["branch"].pk}"]')
+    # 西湖: 3 maintenance-phase accounts, none at risk, no termination in the window
+    assert "100.0%" in row.locator('[data-metric="retention"]').inner_text()
+    assert "(3/3)" in row.locator('[data-metric="retention"]').inner_text()
+    shot(page, "head-office-branches")
+    assert page.js_errors == []
