@@ -69,7 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     from crm.models import Branch, StaffProfile
     from crm.roles import Role
     from students.models import ClassGroup, ClassSession, Contract, Course, Student
-    from timetable.models import Room, ScheduleRule, Term
+    from timetable.models import (
+        ConflictOverride,
+        Room,
+        ScheduleRule,
+        SessionChange,
+        SessionSlot,
+        Term,
+    )
     from timetable.services import find_conflicts, rules_generate
     from timetable.services.conflicts import Placement
 
@@ -79,17 +86,27 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---------------------------------------------------------------- clean and build
     t0 = time.perf_counter()
-    old = Branch.objects.filter(code__startswith=PREFIX)
-    ClassSession.objects.filter(class_group__branch__in=old).delete()
-    ScheduleRule.objects.filter(class_group__branch__in=old).delete()
-    Contract.objects.filter(branch__in=old).delete()
-    Student.objects.filter(branch__in=old).delete()
-    ClassGroup.objects.filter(branch__in=old).delete()
-    Course.objects.filter(code__startswith=PREFIX).delete()
-    Room.objects.filter(branch__in=old).delete()
-    Term.objects.filter(name__startswith=PREFIX).delete()
-    User.objects.filter(username__startswith=PREFIX).delete()
-    old.delete()
+    old = list(Branch.objects.filter(code__startswith=PREFIX).values_list("pk", flat=True))
+    if old:
+        # Raw deletes, children first: the ORM's per-row cascade and history signals would
+        # take minutes for a chain's worth of rows. Bench rows only (ttb-* branches).
+        lessons_q = ClassSession.objects.filter(class_group__branch__in=old)
+        for qs in (SessionSlot.objects.filter(session__in=lessons_q),
+                   SessionChange.objects.filter(class_group__branch__in=old),
+                   ConflictOverride.objects.filter(branch__in=old), lessons_q,
+                   ScheduleRule.objects.filter(class_group__branch__in=old),
+                   Contract.objects.filter(branch__in=old),
+                   Student.history.filter(branch_id__in=old),
+                   Student.objects.filter(branch__in=old),
+                   ClassGroup.objects.filter(branch__in=old),
+                   Course.objects.filter(code__startswith=PREFIX),
+                   Room.objects.filter(branch__in=old),
+                   Term.objects.filter(name__startswith=PREFIX),
+                   StaffProfile.objects.filter(user__username__startswith=PREFIX),
+                   User.objects.filter(username__startswith=PREFIX),
+                   Branch.objects.filter(pk__in=old)):
+            qs.model.objects.filter(pk__in=list(qs.values_list("pk", flat=True)))._raw_delete(
+                connection.alias)
 
     start = dt.date(2026, 9, 7)  # a Monday; the term crosses 中秋 and 国庆
     end = start + dt.timedelta(weeks=args.weeks, days=-1)
