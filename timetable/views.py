@@ -210,7 +210,8 @@ def plan(request: HttpRequest) -> HttpResponse:
             return redirect("timetable:plan")
     rules = (permissions.scope_by_branch(user, ScheduleRule.objects.filter(is_active=True),
                                          "class_group__branch")
-             .select_related("class_group", "room", "teacher", "term")
+             .select_related("class_group__teacher__staff_profile", "room",
+                             "teacher__staff_profile", "term")
              .order_by("class_group__name", "weekday", "start_time"))
     return render(request, "timetable/plan.html", {
         "form": form, "rules": rules, "edit": edit, "terms": Term.objects.all()[:10]})

@@ -86,9 +86,22 @@ class ConflictError(ValidationError):
 
     def __init__(self, conflicts: list[Conflict]) -> None:
         self.conflicts = conflicts
-        lines = [str(c) for c in conflicts[:self.SHOWN]]
-        if len(conflicts) > self.SHOWN:
-            lines.append(_("… and %(n)d more conflicts.") % {"n": len(conflicts) - self.SHOWN})
+        # A weekly rule clashes the same way every week: one line, with the other dates.
+        groups: dict[tuple[Any, ...], list[Conflict]] = {}
+        for c in conflicts:
+            p = c.placement
+            key = (c.kind, p.class_group_id, p.start, p.end, p.teacher_id, p.room_id,
+                   tuple(sorted(c.other_class_ids)))
+            groups.setdefault(key, []).append(c)
+        lines = []
+        for same in list(groups.values())[:self.SHOWN]:
+            line = str(same[0])
+            if len(same) > 1:
+                line += " " + _("The same on %(dates)s.") % {"dates": "、".join(
+                    date_format(c.placement.date, "SHORT_DATE_FORMAT") for c in same[1:])}
+            lines.append(line)
+        if len(groups) > self.SHOWN:
+            lines.append(_("… and %(n)d more conflicts.") % {"n": len(groups) - self.SHOWN})
         super().__init__(lines, code="conflict")
 
 
