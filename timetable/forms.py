@@ -50,6 +50,7 @@ class RuleForm(forms.Form):
         self.fields["room"].queryset = scope_by_branch(user, Room.objects.filter(is_active=True))
         self.fields["teacher"].queryset = teachers_for(user)
         self.fields["term"].queryset = Term.objects.all()
+        bootstrap(self)
 
 
 class MoveForm(forms.Form):
@@ -65,10 +66,15 @@ class MoveForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = scope_by_branch(user, Room.objects.filter(is_active=True))
+        bootstrap(self)
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason (sent to families)"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bootstrap(self)
 
 
 class LeaveForm(forms.Form):
@@ -78,6 +84,14 @@ class LeaveForm(forms.Form):
     def __init__(self, *args: Any, students: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["student"].choices = [(s.pk, s.name_zh) for s in students]
+        bootstrap(self)
+
+
+def bootstrap(form: forms.Form) -> None:
+    """Bootstrap classes on every widget (the pages render fields one by one)."""
+    for field in form.fields.values():
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        field.widget.attrs.setdefault("class", css)
 
 
 def rule_initial(rule: ScheduleRule) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -70,9 +71,11 @@ def calendar(request: HttpRequest, mine: bool = False) -> HttpResponse:
     branches = permissions.scope_branches(user, Branch.objects.filter(is_active=True))
     rooms = permissions.scope_by_branch(user, Room.objects.filter(is_active=True))
     groups = permissions.scope_by_branch(user, ClassGroup.objects.filter(is_active=True))
+    teachers = teachers_for(user) if not mine else get_user_model().objects.none()
     if chosen["branch"]:
         rooms = rooms.filter(branch_id=chosen["branch"])
         groups = groups.filter(branch_id=chosen["branch"])
+        teachers = teachers.filter(staff_profile__branch_id=chosen["branch"])
     try:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
@@ -81,7 +84,7 @@ def calendar(request: HttpRequest, mine: bool = False) -> HttpResponse:
     feeds = CalendarFeed.objects.filter(teacher=user, revoked_at__isnull=True) if mine else []
     return render(request, "timetable/calendar.html", {
         "mine": mine, "chosen": chosen, "branches": branches, "rooms": rooms.order_by("name"),
-        "groups": groups.order_by("name"), "teachers": teachers_for(user) if not mine else [],
+        "groups": groups.order_by("name"), "teachers": teachers,
         "day": day, "view": "timeGridDay" if view == "day" else "timeGridWeek",
         "can_edit": role in {Role.MANAGER, Role.HEAD_OFFICE},
         "events_url": reverse("timetable:events"), "feeds": feeds,
@@ -210,7 +213,8 @@ def plan(request: HttpRequest) -> HttpResponse:
             return redirect("timetable:plan")
     rules = (permissions.scope_by_branch(user, ScheduleRule.objects.filter(is_active=True),
                                          "class_group__branch")
-             .select_related("class_group", "room", "teacher", "term")
+             .select_related("class_group__teacher__staff_profile", "room",
+                             "teacher__staff_profile", "term")
              .order_by("class_group__name", "weekday", "start_time"))
     return render(request, "timetable/plan.html", {
         "form": form, "rules": rules, "edit": edit, "terms": Term.objects.all()[:10]})

@@ -186,3 +186,17 @@ def test_a_teacher_cannot_drag_lessons(client, taken, teacher_a):
         "date": DAY.isoformat(), "start_time": "13:00", "end_time": "15:00"},
         content_type="application/json", secure=True)
     assert response.status_code == 403
+
+
+def test_a_manager_writes_rooms_and_terms_of_their_own_branch_only(manager_a, branch_a,
+                                                                    branch_b, head_office):
+    api = client_for(manager_a)
+    rooms = reverse("v1:timetable-room-list")
+    assert api.post(rooms, {"branch": branch_a.pk, "name": "A1", "capacity": 8},
+                    format="json").status_code == 201
+    assert api.post(rooms, {"branch": branch_b.pk, "name": "B1", "capacity": 8},
+                    format="json").status_code == 403
+    terms = reverse("v1:timetable-term-list")
+    chain_wide = {"name": "全校春季", "start_date": "2027-02-22", "end_date": "2027-06-30"}
+    assert api.post(terms, chain_wide, format="json").status_code == 403
+    assert client_for(head_office).post(terms, chain_wide, format="json").status_code == 201

@@ -65,7 +65,27 @@ def _branch_scope(field: str) -> Callable[[Any, QuerySet], QuerySet]:
     return staticmethod(scope)  # type: ignore[return-value]
 
 
-class RoomViewSet(ScopedViewSet):
+class BranchCheckedMixin:
+    """Writes name a branch: a manager may write only their own; a chain-wide row (no
+    branch) is head office's."""
+
+    request: Request
+
+    def _check(self, serializer: Any) -> None:
+        branch = serializer.validated_data.get("branch", getattr(serializer.instance, "branch",
+                                                                 None))
+        check_schedule(self.request.user, branch.pk if branch else None)
+
+    def create_object(self, serializer: Any) -> Any:
+        self._check(serializer)
+        return serializer.save()
+
+    def perform_update(self, serializer: Any) -> None:
+        self._check(serializer)
+        super().perform_update(serializer)  # type: ignore[misc]
+
+
+class RoomViewSet(BranchCheckedMixin, ScopedViewSet):
     queryset = Room.objects.all()
     serializer_class = s.RoomSerializer
     scope = _branch_scope("branch")
@@ -74,12 +94,8 @@ class RoomViewSet(ScopedViewSet):
     ordering_fields = ["name", "capacity", "id"]
     ordering = ["branch", "name"]
 
-    def create_object(self, serializer: Any) -> Any:
-        check_schedule(self.request.user, serializer.validated_data["branch"].pk)
-        return serializer.save()
 
-
-class TermViewSet(ScopedViewSet):
+class TermViewSet(BranchCheckedMixin, ScopedViewSet):
     queryset = Term.objects.all()
     serializer_class = s.TermSerializer
     scope = staticmethod(lambda user, qs: qs)  # terms are calendar facts, not private
@@ -88,7 +104,7 @@ class TermViewSet(ScopedViewSet):
     ordering = ["-start_date"]
 
 
-class ClosedDayViewSet(ScopedCreateReadViewSet):
+class ClosedDayViewSet(BranchCheckedMixin, ScopedCreateReadViewSet):
     queryset = ClosedDay.objects.all()
     serializer_class = s.ClosedDaySerializer
     scope = _branch_scope("branch")
@@ -96,10 +112,6 @@ class ClosedDayViewSet(ScopedCreateReadViewSet):
     filterset_fields = ["branch"]
     ordering_fields = ["date", "id"]
     ordering = ["date"]
-
-    def create_object(self, serializer: Any) -> Any:
-        check_schedule(self.request.user, serializer.validated_data["branch"].pk)
-        return serializer.save()
 
 
 class HolidayViewSet(ScopedReadOnlyViewSet):

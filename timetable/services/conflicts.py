@@ -86,9 +86,22 @@ class ConflictError(ValidationError):
 
     def __init__(self, conflicts: list[Conflict]) -> None:
         self.conflicts = conflicts
-        lines = [str(c) for c in conflicts[:self.SHOWN]]
-        if len(conflicts) > self.SHOWN:
-            lines.append(_("… and %(n)d more conflicts.") % {"n": len(conflicts) - self.SHOWN})
+        # A weekly rule clashes the same way every week: one line, with the other dates.
+        groups: dict[tuple[Any, ...], list[Conflict]] = {}
+        for c in conflicts:
+            p = c.placement
+            key = (c.kind, p.class_group_id, p.start, p.end, p.teacher_id, p.room_id,
+                   tuple(sorted(c.other_class_ids)))
+            groups.setdefault(key, []).append(c)
+        lines = []
+        for same in list(groups.values())[:self.SHOWN]:
+            line = str(same[0])
+            if len(same) > 1:
+                line += " " + _("The same on %(dates)s.") % {"dates": "、".join(
+                    date_format(c.placement.date, "SHORT_DATE_FORMAT") for c in same[1:])}
+            lines.append(line)
+        if len(groups) > self.SHOWN:
+            lines.append(_("… and %(n)d more conflicts.") % {"n": len(groups) - self.SHOWN})
         super().__init__(lines, code="conflict")
 
 
@@ -122,7 +135,7 @@ class _Event:
     end: int
     teacher_id: int | None
     room_id: int | None
-    hours: Decimal
+    hours: Decimal | None
     session_id: int | None = None
 
 
@@ -145,15 +158,20 @@ class _Context:
         lo = min(p.date for p in placements)
         hi = max(p.date for p in placements)
         self.lo, self.hi = lo, hi
+        # The replaced lessons are skipped here rather than in SQL: a term's rewrite can
+        # replace thousands, and a long NOT IN list costs more than reading the rows.
         rows = (ClassSession.objects.filter(date__range=(lo, hi))
-                .exclude(pk__in=replacing)
                 .annotate(who=Coalesce("teacher_id", "class_group__teacher_id"))
                 .values_list("pk", "class_group_id", "date", "start_time", "end_time", "who",
                              "slot__room", "hours"))
-        self.existing = [_Event(-(i + 1), cg, d, _minutes(s), _minutes(e), who, room, hours, pk)
-                         for i, (pk, cg, d, s, e, who, room, hours) in enumerate(rows.iterator())]
+        self.existing = []
+        for pk, cg, d, s, e, who, room, hours in rows.iterator(chunk_size=5000):
+            if pk not in replacing:
+                self.existing.append(_Event(-(len(self.existing) + 1), cg, d, _minutes(s),
+                                            _minutes(e), who, room, hours, pk))
+        # Hours of wanted lessons are worked out only if a weekly cap needs them.
         self.wanted = [_Event(i, p.class_group_id, p.date, _minutes(p.start), _minutes(p.end),
-                              p.teacher_id, p.room_id, p.hours, p.session_id)
+                              p.teacher_id, p.room_id, None, p.session_id)
                        for i, p in enumerate(placements)]
         self.by_class_date: dict[tuple[int, dt.date], list[_Event]] = defaultdict(list)
         self.by_date: dict[dt.date, list[_Event]] = defaultdict(list)
@@ -190,17 +208,18 @@ class _Context:
         mine = {sid for cg in new_classes for sid in self.students.get(cg, ())}
         session_at = {ev.session_id: ev for ev in self.existing}
         for sid, session_id in MakeUp.objects.filter(
-                session__date__range=(self.lo, self.hi),
-                original__student_id__in=mine).values_list("original__student_id",
-                                                           "session_id"):
+                session__date__range=(self.lo, self.hi)).values_list("original__student_id",
+                                                                     "session_id"):
             ev = session_at.get(session_id)
-            if ev is not None:
+            if ev is not None and sid in mine:
                 self.makeups[(sid, ev.date)].append(ev.ref)
         self.makeup_count: dict[int, int] = defaultdict(int)
-        moved = [p.session_id for p in self.placements if p.session_id]
-        for session_id in MakeUp.objects.filter(session_id__in=moved).values_list(
-                "session_id", flat=True):
-            self.makeup_count[session_id] += 1
+        moved = {p.session_id for p in self.placements if p.session_id}
+        if moved:
+            for session_id in MakeUp.objects.filter(
+                    session__date__range=(self.lo, self.hi)).values_list("session_id", flat=True):
+                if session_id in moved:
+                    self.makeup_count[session_id] += 1
 
     def _load_names(self) -> None:
         class_ids = {ev.class_group_id for ev in self.existing + self.wanted}
@@ -385,7 +404,8 @@ def _availability(ctx: _Context) -> list[Conflict]:
     for ev in ctx.existing + ctx.wanted:
         if ev.teacher_id in ctx.availability:
             year, week, _day = ev.date.isocalendar()
-            week_hours[(ev.teacher_id, year, week)] += Decimal(ev.hours)
+            hours = ev.hours if ev.hours is not None else Decimal(ev.end - ev.start) / 60
+            week_hours[(ev.teacher_id, year, week)] += hours
     # The week span read above may cut a week short at either end; complete those weeks.
     reported: set[tuple[int, int, int]] = set()
     for p in ctx.placements:

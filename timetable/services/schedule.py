@@ -216,7 +216,7 @@ def rules_generate(rules: list[ScheduleRule], *, actor: Any, override_reason: st
             written[id(p)] = session
     created = ClassSession.objects.bulk_create(new_sessions, batch_size=BATCH)
     SessionSlot.objects.bulk_create(
-        [SessionSlot(session=s, room_id=rule.room_id, rule=rule, rule_date=day)
+        [SessionSlot(session_id=s.pk, room_id=rule.room_id, rule_id=rule.pk, rule_date=day)
          for s, (_p, rule, day) in zip(created, new_meta, strict=True)], batch_size=BATCH)
     for s, (p, _rule, _day) in zip(created, new_meta, strict=True):
         written[id(p)] = s
