@@ -330,7 +330,7 @@ def _check_cap(counselor: Any, branch_id: int) -> None:
     if held >= cap:
         raise _err("owner", _("%(name)s already holds %(n)s private leads; the cap is %(cap)s. "
                               "Release or close some first.")
-                   % {"name": counselor.get_username(), "n": held, "cap": cap}, "pool_cap")
+                   % {"name": str(counselor), "n": held, "cap": cap}, "pool_cap")
 
 
 def _set_owner(prospect: Prospect, owner: Any, *, actor: Any, action: str,
