@@ -238,3 +238,74 @@ class TrialOutcomeForm(forms.Form):
         self.fields["outcome"].choices = choices
         self.helper = _helper("trial-outcome", Field("outcome"), Field("note"),
                               submit=_("Record the outcome"))
+
+
+# --- editing the family ------------------------------------------------------------------
+
+class StudentEditForm(forms.ModelForm):
+    """The student's details after registration (students.services.student_update)."""
+
+    class Meta:
+        model = Student
+        fields = ["name_zh", "name_en", "gender", "birth_date", "school", "grade",
+                  "decision_style", "learning_style", "family_situation", "goals",
+                  "target_university", "personality", "preferences", "source_detail"]
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                   **{f: forms.Textarea(attrs={"rows": 2})
+                      for f in ["family_situation", "goals", "personality", "preferences"]}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            "student-edit",
+            Row(Column("name_zh", css_class="col-md-4"), Column("name_en", css_class="col-md-4"),
+                Column("gender", css_class="col-md-4")),
+            Row(Column("birth_date", css_class="col-md-4"), Column("grade", css_class="col-md-4"),
+                Column("school", css_class="col-md-4")),
+            Row(Column("decision_style", css_class="col-md-6"),
+                Column("learning_style", css_class="col-md-6")),
+            "family_situation", "goals", "target_university", "personality", "preferences",
+            "source_detail", submit=_("Save"))
+
+    def _post_clean(self) -> None:
+        # The model is checked by the service (with the consent rule); the form only shapes.
+        pass
+
+
+class GuardianAddForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=50)
+    phone = forms.CharField(label=_("phone"), max_length=30,
+                            help_text=_("A phone already registered links that parent."))
+    relation = forms.ChoiceField(label=_("relation"), choices=[])
+    is_primary_contact = forms.BooleanField(label=_("primary contact"), required=False)
+    is_decision_maker = forms.BooleanField(label=_("decision maker"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from parents.models import Guardianship
+
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = Guardianship.Relation.choices
+        self.helper = _helper(
+            "guardian-add",
+            Row(Column("name", css_class="col-md-3"), Column("phone", css_class="col-md-3"),
+                Column("relation", css_class="col-md-2"),
+                Column(Field("is_primary_contact"), Field("is_decision_maker"),
+                       css_class="col-md-4 pt-md-4")),
+            submit=_("Add the guardian"))
+
+    def clean_phone(self) -> str:
+        from parents.phones import normalize_phone
+
+        return normalize_phone(self.cleaned_data["phone"])
+
+
+class GuardianEditForm(forms.Form):
+    relation = forms.ChoiceField(label=_("relation"), choices=[])
+    is_primary_contact = forms.BooleanField(label=_("primary contact"), required=False)
+    is_decision_maker = forms.BooleanField(label=_("decision maker"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from parents.models import Guardianship
+
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = Guardianship.Relation.choices
