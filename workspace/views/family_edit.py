@@ -8,6 +8,7 @@ head office: crm.roles), on students they see; teachers are refused.
 """
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from django.contrib import messages
@@ -59,7 +60,7 @@ def account_history(student: Student) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     versions = list(student.history.select_related("history_user__staff_profile")
                     .order_by("-history_date", "-history_id")[:HISTORY_ROWS + 1])
-    for newer, older in zip(versions, versions[1:], strict=False):
+    for newer, older in pairwise(versions):
         delta = newer.diff_against(older)
         changes = [f"{_label(Student, c.field)}: {_display(older, c.field)} → "
                    f"{_display(newer, c.field)}" for c in delta.changes]
