@@ -86,6 +86,23 @@ def contact_consent_set(*, parent: Parent, channel: str, granted: bool, source: 
     return consent
 
 
+def _co_guardians(existing: list[Parent], *, listed: set[int]) -> list[Guardianship]:
+    """The other guardians of an existing family: a new child linked to a registered
+    parent gets every guardian the siblings have (the father, the grandmother...), not only
+    the parent whose phone was typed. One guardianship per parent, as on the siblings."""
+    if not existing:
+        return []
+    siblings = Guardianship.objects.filter(parent__in=existing).values("student_id")
+    out: list[Guardianship] = []
+    seen = set(listed)
+    for g in (Guardianship.objects.filter(student__in=siblings).exclude(parent__in=listed)
+              .order_by("-is_primary_contact", "id")):
+        if g.parent_id not in seen:
+            seen.add(g.parent_id)
+            out.append(g)
+    return out
+
+
 @transaction.atomic
 def family_register(*, branch: Branch, parents: list[ParentInput],
                     students: list[StudentInput], actor: Any = None,
@@ -126,6 +143,8 @@ def family_register(*, branch: Branch, parents: list[ParentInput],
         saved_parents.append(parent)
     if not any(p.is_primary_contact for p in parents):
         parents[0].is_primary_contact = True  # someone must be called first
+    co_guardians = _co_guardians([p.existing for p in parents if p.existing is not None],
+                                 listed={p.pk for p in saved_parents})
 
     saved_students: list[Student] = []
     for s in students:
@@ -140,6 +159,10 @@ def family_register(*, branch: Branch, parents: list[ParentInput],
             Guardianship.objects.create(student=student, parent=parent, relation=p_in.relation,
                                         is_primary_contact=primary,
                                         is_decision_maker=p_in.is_decision_maker)
+        for g in co_guardians:
+            Guardianship.objects.create(student=student, parent_id=g.parent_id,
+                                        relation=g.relation, is_primary_contact=False,
+                                        is_decision_maker=g.is_decision_maker)
         saved_students.append(student)
     audit(actor=actor, action="family.register", object_type="parents.parent",
           object_id=",".join(str(p.pk) for p in saved_parents), branch=branch,

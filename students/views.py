@@ -161,7 +161,9 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     student = visible_student(user, pk)
     today = timezone.localdate()
     contracts = _contracts(student, user)
-    scores = list(student.exam_scores.order_by("exam_date", "id")[:60])
+    # Front desk sees no scores, exam results included (README, Roles and permissions).
+    scores = (list(student.exam_scores.order_by("exam_date", "id")[:60])
+              if permissions.can_see_exam_scores(user) else [])
     context = {
         "student": student,
         "guardians": _guardians(student, user),
@@ -177,6 +179,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": list(timeline(student)[:50]),
         "pattern": pattern_of_student(student),
         "can_log": permissions.can_log_interaction(user),
+        "can_see_exam_scores": permissions.can_see_exam_scores(user),
         "now": timezone.now(),
     }
     if can_transition(user):

@@ -9,6 +9,7 @@ from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.roles import Role
 from parents.models import Parent
@@ -273,7 +274,7 @@ class StudentEditForm(forms.ModelForm):
 
 
 class GuardianAddForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     phone = forms.CharField(label=_("phone"), max_length=30,
                             help_text=_("A phone already registered links that parent."))
     relation = forms.ChoiceField(label=_("relation"), choices=[])
