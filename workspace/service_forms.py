@@ -132,6 +132,8 @@ class SurveyForm(_CounterpartForm):
                                    max_value=10, required=False)
     comment = forms.CharField(label=_("comment"), required=False, max_length=4000,
                               widget=forms.Textarea(attrs={"rows": 3}))
+    log_call = forms.BooleanField(label=_("Taken on a phone call: log the call too"),
+                                  required=False, initial=True)
 
     def __init__(self, *args: Any, student: Student, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,7 +145,7 @@ class SurveyForm(_CounterpartForm):
             Row(Column("overall", css_class="col-md"), Column("teaching", css_class="col-md"),
                 Column("service", css_class="col-md"), Column("environment", css_class="col-md"),
                 Column("recommend", css_class="col-md")),
-            Field("comment"), submit=_("Save the answer"))
+            Field("comment"), Field("log_call"), submit=_("Save the answer"))
 
 
 

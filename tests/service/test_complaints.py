@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lifecycle.models import RiskState
 from lifecycle.pipeline import scan_lifecycle
-from students.models import Complaint, SatisfactionSurvey
+from students.models import Complaint, Interaction, SatisfactionSurvey
 from tests.factories import ComplaintFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +163,31 @@ def test_front_desk_cannot_record_a_survey(as_user, family, front_desk_a):
     url = reverse("service:survey_create", args=[family.pk])
     assert as_user(front_desk_a).post(url, {"respondent": "student",
                                             "overall": "5"}).status_code == 403
+
+
+def test_a_survey_taken_on_a_call_logs_the_call_once(as_user, family, named_counselor):
+    father = family.parents.get(name="王强")
+    client = as_user(named_counselor)
+    url = reverse("service:survey_create", args=[family.pk])
+    data = {"respondent": "parent", "parent": father.pk, "overall": "5", "log_call": "on"}
+    client.post(url, data)
+    client.post(url, data)  # a double click
+    assert SatisfactionSurvey.objects.count() == 1
+    call = Interaction.objects.get()
+    assert (call.channel, call.parent, call.staff, call.sentiment) == ("call", father,
+                                                                       named_counselor,
+                                                                       "positive")
+
+
+def test_the_complaint_page_stays_within_a_fixed_number_of_queries(
+        as_user, family, manager_a, django_assert_max_num_queries):
+    complaint = ComplaintFactory(student=family)
+    client = as_user(manager_a)
+    url = reverse("service:complaint", args=[complaint.pk])
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        client.get(url)
+    with django_assert_max_num_queries(14):
+        client.get(reverse("service:complaint_create", args=[family.pk]))
+    with django_assert_max_num_queries(12):
+        client.get(reverse("service:survey_create", args=[family.pk]))

@@ -127,3 +127,16 @@ def test_the_guardian_page_stays_within_a_fixed_number_of_queries(
     client.get(_url("guardians", family))
     with django_assert_max_num_queries(14):
         client.get(_url("guardians", family))
+
+
+def test_the_edit_page_stays_within_a_fixed_number_of_queries(
+        as_user, family, front_desk_a, django_assert_max_num_queries):
+    client = as_user(front_desk_a)
+    for school in ("一中", "二中", "三中"):
+        client.post(_url("student_edit", family), {
+            "name_zh": "王小明", "gender": "m", "grade": "S2", "school": school,
+            "decision_style": "joint", "learning_style": ""})
+    client.get(_url("student_edit", family))
+    with django_assert_max_num_queries(12):
+        response = client.get(_url("student_edit", family))
+    assert len([h for h in response.context["history"] if h["changes"]]) >= 3

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from crm import permissions
 from crm.roles import Role
 from crm.views import paginate
-from students.models import Complaint
+from students.models import Complaint, Interaction, SatisfactionSurvey
 from students.services.engagement import complaint_open, complaint_update, survey_record
 from students.views import staff_required, visible_student
 from workspace.service_forms import ComplaintForm, ComplaintUpdateForm, SurveyForm
@@ -135,6 +136,22 @@ def complaint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "complaint": complaint, "form": form, "now": timezone.now()})
 
 
+def _log_survey_call(survey: SatisfactionSurvey, user: Any) -> None:
+    """The call the answer was taken on is a contact like any other (it counts for the
+    scan's days since the last contact and answers a pending follow-up). Once per survey:
+    a repeated submit finds the survey it already recorded, and its call."""
+    summary = _("Satisfaction survey: %(overall)s/5") % {"overall": survey.overall}
+    if survey.comment:
+        summary += f"\n{survey.comment}"
+    Interaction.objects.get_or_create(
+        student=survey.student, occurred_at=survey.surveyed_at, channel=Interaction.Channel.CALL,
+        with_whom=survey.respondent, parent=survey.parent,
+        defaults={"staff": user, "summary": summary,
+                  "sentiment": (Interaction.Sentiment.POSITIVE if survey.overall >= 4
+                                else Interaction.Sentiment.NEGATIVE if survey.overall <= 2
+                                else Interaction.Sentiment.NEUTRAL)})
+
+
 @staff_required
 def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a satisfaction answer taken on a call: the student's or one parent's."""
@@ -146,11 +163,14 @@ def survey_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            survey_record(student=student, respondent=d["respondent"], parent=d.get("parent"),
-                          overall=d["overall"], teaching=d.get("teaching"),
-                          service=d.get("service"), environment=d.get("environment"),
-                          recommend=d.get("recommend"), comment=d.get("comment", ""),
-                          actor=user)
+            with transaction.atomic():
+                survey = survey_record(
+                    student=student, respondent=d["respondent"], parent=d.get("parent"),
+                    overall=d["overall"], teaching=d.get("teaching"), service=d.get("service"),
+                    environment=d.get("environment"), recommend=d.get("recommend"),
+                    comment=d.get("comment", ""), actor=user)
+                if d.get("log_call"):
+                    _log_survey_call(survey, user)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
