@@ -18,3 +18,11 @@ class CrmConfig(AppConfig):
         # Wiring, not a business rule: the role groups must exist after every migrate. Not
         # bound to one sender: it must also run after the apps whose permissions it grants.
         post_migrate.connect(sync_role_groups, dispatch_uid="crm.sync_role_groups")
+
+        # Staff are shown by their real names everywhere (issue #24): one method, used by
+        # every template, form choice, admin picker and message that prints a user.
+        from django.contrib.auth import get_user_model
+
+        from .text import staff_name
+
+        get_user_model().__str__ = staff_name  # type: ignore[method-assign]

@@ -52,6 +52,15 @@ def can_see_money(user: AnyUser) -> bool:
     return role_of(user) in {Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE}
 
 
+def can_see_exam_scores(user: AnyUser) -> bool:
+    """School exam results: everyone who works with the account except front desk.
+
+    README (Roles): front desk registers and looks up, "no money, no scores"; exam results
+    count as scores. Teachers record them and see their own classes' results.
+    """
+    return role_of(user) in {Role.TEACHER, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE}
+
+
 def can_see_contact(user: AnyUser) -> bool:
     """Full phone / WeChat: everyone who calls families; teachers see them masked."""
     return role_of(user) in {Role.FRONT_DESK, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE}

@@ -132,7 +132,7 @@ def _student_cols() -> list[ExportColumn]:
     cols += [
         ExportColumn("period", _("Lifecycle period"), lambda s: Period(s.period).label),
         ExportColumn("counselor", _("Counselor"),
-                     lambda s: s.counselor.get_username() if s.counselor else ""),
+                     lambda s: str(s.counselor) if s.counselor else ""),
     ]
     return cols
 

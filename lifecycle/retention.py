@@ -22,6 +22,7 @@ from crm.models import StaffProfile
 from crm.permissions import role_of, scope_by_student, scope_students, sees_all_branches
 from crm.roles import Role
 from crm.services import audit
+from crm.text import name_of_row, name_values
 from students.models import Student
 
 from .models import Playbook, RetentionTask
@@ -268,6 +269,10 @@ def overdue_by_counselor(*, user: Any, branch_id: int | None = None) -> list[dic
     qs = tasks_visible_to(user).filter(status=RetentionTask.Status.OPEN)
     if branch_id is not None:
         qs = qs.filter(branch_id=branch_id)
-    return list(qs.values("assignee_id", "assignee__username").annotate(
+    rows = (qs.values("assignee_id", *name_values("assignee")).annotate(
         open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
         .order_by("-overdue", "assignee__username"))
+    # People read the real name (crm.text.staff_name); the login stays for API clients.
+    return [{"assignee_id": r["assignee_id"], "assignee__username": r["assignee__username"],
+             "assignee_name": name_of_row(r, "assignee") if r["assignee_id"] else None,
+             "open": r["open"], "overdue": r["overdue"]} for r in rows]

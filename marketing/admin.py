@@ -17,6 +17,7 @@ from .models import (
     Prospect,
     Referral,
     RewardPolicy,
+    TrialLesson,
 )
 from .selectors import scope_campaigns, scope_prospects
 
@@ -133,3 +134,25 @@ class AudienceHandoffAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("campaign", "kind", "channel", "recipients", "skipped", "actor", "at")
     readonly_fields = ("campaign", "kind", "channel", "recipients", "skipped", "actor", "at",
                        "text")
+
+
+@admin.register(TrialLesson)
+class TrialLessonAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: bookings and outcomes go through marketing.services.trials (the
+    workspace's trial pages), which move the funnel; the admin only looks."""
+
+    scope = "by_student"
+    list_display = ("date", "start_time", "student", "course", "teacher", "outcome")
+    list_filter = ("outcome",)
+    date_hierarchy = "date"
+    raw_id_fields = ("student", "course", "session", "teacher", "parent", "booked_by",
+                     "outcome_by")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -620,3 +620,76 @@ class ExitInterview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} {self.reason} {self.held_on}"
+
+
+# --- trial lessons -----------------------------------------------------------------------
+
+class TrialLesson(models.Model):
+    """A booked trial lesson (试听课): a seat in a real class session, or a one-to-one slot,
+    with its teacher and its outcome. The outcome, not a note, moves the prospect's funnel
+    stage (marketing.services.trials)."""
+
+    class Outcome(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        ATTENDED = "attended", _("Attended")
+        NO_SHOW = "no_show", _("No-show")
+        ENROLLED = "enrolled", _("Enrolled")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+
+    # Outcomes that mean the student sat the lesson.
+    ATTENDED_OUTCOMES = frozenset({Outcome.ATTENDED, Outcome.ENROLLED})
+
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
+                                related_name="trial_lessons", verbose_name=_("student"))
+    course = models.ForeignKey("students.Course", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("course"))
+    session = models.ForeignKey("students.ClassSession", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="trial_lessons",
+                                verbose_name=_("class lesson"),
+                                help_text=_("Empty for a one-to-one slot."))
+    # Copied from the session for a class seat, so every trial lists and sorts the same way.
+    date = models.DateField(_("date"), db_index=True)
+    start_time = models.TimeField(_("start time"))
+    end_time = models.TimeField(_("end time"))
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="trial_lessons",
+                                verbose_name=_("teacher"))
+    booked_with = models.CharField(_("booked with"), max_length=10,
+                                   choices=[("student", _("Student")), ("parent", _("Parent"))],
+                                   default="parent")
+    parent = models.ForeignKey("parents.Parent", on_delete=models.SET_NULL, null=True,
+                               blank=True, related_name="+", verbose_name=_("parent"))
+    note = models.TextField(_("note"), blank=True)
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("booked by"))
+    booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices,
+                               default=Outcome.BOOKED, db_index=True)
+    outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+    outcome_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("outcome recorded by"))
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+
+    class Meta:
+        verbose_name = _("trial lesson")
+        verbose_name_plural = _("trial lessons")
+        ordering = ["date", "start_time", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "student"],
+                                    condition=Q(session__isnull=False),
+                                    name="trial_seat_once",
+                                    violation_error_message=_("This student already has a "
+                                                              "trial seat in that lesson.")),
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")),
+                                   name="trial_end_after_start",
+                                   violation_error_message=_("A lesson must end after it "
+                                                             "starts.")),
+            models.CheckConstraint(condition=Q(outcome="booked") | Q(outcome_at__isnull=False),
+                                   name="trial_outcome_dated"),
+        ]
+        indexes = [models.Index(fields=["student", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.course} {self.date}"

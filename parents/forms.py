@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm import permissions
 from crm.models import Branch
@@ -61,7 +62,8 @@ class FamilyForm(forms.Form):
 
 
 class ParentForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=50)
+    # A person's name (姓名), not a thing's (名称): its own msgid so the two never mix.
+    name = forms.CharField(label=pgettext_lazy("person", "name"), max_length=50)
     phone = forms.CharField(label=_("phone"), max_length=30,
                             widget=forms.TextInput(attrs={"inputmode": "tel",
                                                           "autocomplete": "off"}))

@@ -86,6 +86,23 @@ def contact_consent_set(*, parent: Parent, channel: str, granted: bool, source: 
     return consent
 
 
+def _co_guardians(existing: list[Parent], *, listed: set[int]) -> list[Guardianship]:
+    """The other guardians of an existing family: a new child linked to a registered
+    parent gets every guardian the siblings have (the father, the grandmother...), not only
+    the parent whose phone was typed. One guardianship per parent, as on the siblings."""
+    if not existing:
+        return []
+    siblings = Guardianship.objects.filter(parent__in=existing).values("student_id")
+    out: list[Guardianship] = []
+    seen = set(listed)
+    for g in (Guardianship.objects.filter(student__in=siblings).exclude(parent__in=listed)
+              .order_by("-is_primary_contact", "id")):
+        if g.parent_id not in seen:
+            seen.add(g.parent_id)
+            out.append(g)
+    return out
+
+
 @transaction.atomic
 def family_register(*, branch: Branch, parents: list[ParentInput],
                     students: list[StudentInput], actor: Any = None,
@@ -126,6 +143,8 @@ def family_register(*, branch: Branch, parents: list[ParentInput],
         saved_parents.append(parent)
     if not any(p.is_primary_contact for p in parents):
         parents[0].is_primary_contact = True  # someone must be called first
+    co_guardians = _co_guardians([p.existing for p in parents if p.existing is not None],
+                                 listed={p.pk for p in saved_parents})
 
     saved_students: list[Student] = []
     for s in students:
@@ -140,6 +159,10 @@ def family_register(*, branch: Branch, parents: list[ParentInput],
             Guardianship.objects.create(student=student, parent=parent, relation=p_in.relation,
                                         is_primary_contact=primary,
                                         is_decision_maker=p_in.is_decision_maker)
+        for g in co_guardians:
+            Guardianship.objects.create(student=student, parent_id=g.parent_id,
+                                        relation=g.relation, is_primary_contact=False,
+                                        is_decision_maker=g.is_decision_maker)
         saved_students.append(student)
     audit(actor=actor, action="family.register", object_type="parents.parent",
           object_id=",".join(str(p.pk) for p in saved_parents), branch=branch,
@@ -181,3 +204,90 @@ def parent_merge(*, keep: Parent, duplicate: Parent, actor: Any = None) -> Paren
           data={"duplicate": snapshot(duplicate), "moved": moved})
     duplicate.delete()
     return keep
+
+
+# --- editing a family after registration (issue #24) ---------------------------------------
+# Every change lands in django-simple-history (Parent and Guardianship keep history; the
+# request middleware stamps who made it), so the account page can show who changed what.
+
+def _set_primary(student: Student, keep: Guardianship) -> None:
+    """One primary contact per student (a constraint): clear the others first."""
+    (Guardianship.objects.filter(student=student, is_primary_contact=True)
+     .exclude(pk=keep.pk).update(is_primary_contact=False))
+
+
+@transaction.atomic
+def guardian_add(*, student: Student, name: str, phone: str, relation: str,
+                 is_primary_contact: bool = False, is_decision_maker: bool = False,
+                 wechat_id: str = "", actor: Any = None) -> Guardianship:
+    """Add a guardian to a student. A phone already registered links that parent (the
+    same person is never entered twice); a new one creates the parent in the student's
+    branch. The first guardian, or one marked so, becomes the primary contact."""
+    phone = normalize_phone(phone)
+    parent = Parent.objects.filter(phone=phone).first()
+    if parent is None:
+        parent = parent_create(branch=student.branch, name=name, phone=phone,
+                               wechat_id=wechat_id)
+    if Guardianship.objects.filter(student=student, parent=parent).exists():
+        raise ValidationError({"phone": ValidationError(
+            _("%(name)s is already a guardian of this student.") % {"name": parent.name},
+            code="already_guardian")})
+    first = not Guardianship.objects.filter(student=student).exists()
+    g = Guardianship(student=student, parent=parent, relation=relation,
+                     is_primary_contact=False, is_decision_maker=is_decision_maker)
+    g.full_clean(exclude=["is_primary_contact"])
+    g.save()
+    if is_primary_contact or first:
+        _set_primary(student, g)
+        g.is_primary_contact = True
+        g.save(update_fields=["is_primary_contact"])
+    audit(actor=actor, action="guardian.add", obj=student,
+          data={"parent": parent.pk, "relation": relation})
+    return g
+
+
+@transaction.atomic
+def guardian_update(*, guardianship: Guardianship, relation: str, is_primary_contact: bool,
+                    is_decision_maker: bool, actor: Any = None) -> Guardianship:
+    """Change a guardian's relation, primary-contact or decision-maker flag. Making one
+    the primary contact takes the flag from the previous one; the flag cannot simply be
+    dropped (someone is always called first): give it to another guardian instead."""
+    g = Guardianship.objects.select_for_update().select_related("student").get(
+        pk=guardianship.pk)
+    if g.is_primary_contact and not is_primary_contact:
+        raise ValidationError({"is_primary_contact": ValidationError(
+            _("Someone must be the primary contact: make another guardian the primary "
+              "contact instead."), code="primary_required")})
+    if relation not in Guardianship.Relation.values:
+        raise ValidationError({"relation": ValidationError(_("Unknown relation."),
+                                                           code="invalid")})
+    if is_primary_contact and not g.is_primary_contact:
+        _set_primary(g.student, g)
+    g.relation, g.is_primary_contact, g.is_decision_maker = (relation, is_primary_contact,
+                                                             is_decision_maker)
+    g.save()
+    audit(actor=actor, action="guardian.update", obj=g.student,
+          data={"parent": g.parent_id, "relation": relation, "primary": is_primary_contact,
+                "decider": is_decision_maker})
+    return g
+
+
+@transaction.atomic
+def guardian_remove(*, guardianship: Guardianship, actor: Any = None) -> None:
+    """Unlink a guardian from a student (the parent stays: they may have other children).
+    A student keeps at least one guardian; the primary contact passes to the next one."""
+    g = Guardianship.objects.select_for_update().select_related("student").get(
+        pk=guardianship.pk)
+    others = list(Guardianship.objects.filter(student=g.student_id).exclude(pk=g.pk)
+                  .order_by("-is_decision_maker", "id"))
+    if not others:
+        raise ValidationError({"guardian": ValidationError(
+            _("A student keeps at least one guardian: add the new one first."),
+            code="last_guardian")})
+    was_primary = g.is_primary_contact
+    audit(actor=actor, action="guardian.remove", obj=g.student,
+          data={"parent": g.parent_id, "relation": g.relation})
+    g.delete()
+    if was_primary:
+        others[0].is_primary_contact = True
+        others[0].save(update_fields=["is_primary_contact"])

@@ -1,4 +1,4 @@
-"""Staff-workspace forms on a student account: logging contacts and booking trial lessons."""
+"""Staff-workspace forms on a student account: logging contacts, filtering the list."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,18 +7,12 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parents.models import Parent
-from students.models import Course, Interaction, Student
+from students.models import Interaction, Student
 from students.models.engagement import Counterpart
-
-# There is no TrialBooking model yet: a booked trial lesson is an Interaction whose
-# summary starts with this fixed (untranslated, so searchable in every language) marker
-# and whose next_follow_up is the trial date. Home pages list today's trials by it.
-TRIAL_MARKER = "[试听课]"
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -78,64 +72,6 @@ class InteractionForm(_CounterpartMixin, forms.ModelForm):
         if day and day < timezone.localdate():
             raise forms.ValidationError(_("A follow-up cannot be in the past."))
         return day
-
-
-class TrialBookingForm(_CounterpartMixin, forms.Form):
-    """Book a trial lesson (recorded as an Interaction until a booking model exists)."""
-
-    trial_date = forms.DateField(label=_("trial lesson date"), widget=_DATE)
-    trial_time = forms.TimeField(label=_("time"), required=False,
-                                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    course = forms.ModelChoiceField(label=_("course"), queryset=Course.objects.none())
-    with_whom = forms.ChoiceField(label=_("booked with"), choices=Counterpart.choices,
-                                  initial=Counterpart.PARENT)
-    parent = forms.ModelChoiceField(label=_("parent"), queryset=Parent.objects.none(),
-                                    required=False)
-    channel = forms.ChoiceField(label=_("booked by"), choices=Interaction.Channel.choices,
-                                initial=Interaction.Channel.CALL)
-    note = forms.CharField(label=_("note"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, student: Student, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.student = student
-        self.fields["course"].queryset = Course.objects.filter(
-            Q(branch=student.branch_id) | Q(branch__isnull=True), is_active=True)
-        self.fields["parent"].queryset = _parents_of(student)
-        self.helper = FormHelper()
-        self.helper.form_id = "trial-form"
-        self.helper.layout = Layout(
-            Row(Column("trial_date", css_class="col-md-4"), Column("trial_time",
-                                                                  css_class="col-md-4"),
-                Column("course", css_class="col-md-4")),
-            Row(Column("with_whom", css_class="col-md-4"), Column("parent", css_class="col-md-4"),
-                Column("channel", css_class="col-md-4")),
-            Field("note"),
-            Submit("save", _("Book the trial lesson")),
-        )
-
-    def clean_trial_date(self) -> dt.date:
-        day = self.cleaned_data["trial_date"]
-        if day < timezone.localdate():
-            raise forms.ValidationError(_("A trial lesson cannot be booked in the past."))
-        return day
-
-    def save(self, *, actor: Any) -> Interaction:
-        data = self.cleaned_data
-        when = data["trial_date"].isoformat()
-        if data.get("trial_time"):
-            when += " " + data["trial_time"].strftime("%H:%M")
-        summary = f"{TRIAL_MARKER} {data['course'].name} {when}"
-        if data.get("note"):
-            summary += f"\n{data['note']}"
-        interaction = Interaction(
-            student=self.student, with_whom=data["with_whom"], parent=data.get("parent"),
-            channel=data["channel"], staff=actor, occurred_at=timezone.now(), summary=summary,
-            next_follow_up=data["trial_date"],
-        )
-        interaction.full_clean()
-        interaction.save()
-        return interaction
 
 
 class StudentFilterForm(forms.Form):

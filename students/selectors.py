@@ -119,19 +119,28 @@ def student_list(*, user, search: str = "", branch_id: int | None = None,
     return qs
 
 
+# A parent's pinyin matches from this many letters on ("gu" alone would match half the
+# school's families by their parents; a student's own pinyin needs no such floor).
+PARENT_PINYIN_MIN = 4
+
+
 def search_q(text: str) -> Q:
-    """Match a student by Chinese name, English name, pinyin, initials or a parent's phone."""
+    """Match a student by Chinese name, English name, pinyin, initials, or by a parent's
+    name, pinyin or phone (front desk finds the family of 顾丽华 by her name, issue #24)."""
+    from parents.models import Guardianship
+
     text = text.strip()
     q = Q(name_zh__icontains=text) | Q(name_en__icontains=text)
+    parent_q = Q(parent__name__icontains=text)
     low = text.lower().replace(" ", "")
     if low.isascii() and low.isalpha():
         q |= Q(name_pinyin__startswith=low) | Q(name_initials__startswith=low)
+        if len(low) >= PARENT_PINYIN_MIN:
+            parent_q |= Q(parent__name_pinyin__startswith=low)
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
-        from parents.models import Guardianship
-
-        q |= Q(pk__in=Guardianship.objects.filter(parent__phone__contains=digits)
-               .values("student_id"))
+        parent_q |= Q(parent__phone__contains=digits)
+    q |= Q(pk__in=Guardianship.objects.filter(parent_q).values("student_id"))
     return q
 
 

@@ -40,7 +40,7 @@ from students.selectors import (
 from students.services import roll_call_take, session_roster
 
 from .filters import StudentListFilter
-from .forms import InteractionForm, StudentFilterForm, TrialBookingForm
+from .forms import InteractionForm, StudentFilterForm
 
 PAGE_SIZE = 25
 
@@ -153,6 +153,15 @@ def _contracts(student: Student, user: Any) -> list[Any]:
     return list(qs.order_by("-signed_on", "-id"))
 
 
+def _complaints(student: Student) -> list[Any]:
+    """The latest complaints, each knowing whether it is past its resolve-by time."""
+    now = timezone.now()
+    rows = list(student.complaints.select_related("parent", "owner__staff_profile")[:20])
+    for c in rows:
+        c.overdue = c.status != c.Status.RESOLVED and c.sla_due < now
+    return rows
+
+
 @staff_required
 def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The account 360° page: student and guardians, period and timeline, hours, charts,
@@ -162,7 +171,9 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     student = visible_student(user, pk)
     today = timezone.localdate()
     contracts = _contracts(student, user)
-    scores = list(student.exam_scores.order_by("exam_date", "id")[:60])
+    # Front desk sees no scores, exam results included (README, Roles and permissions).
+    scores = (list(student.exam_scores.order_by("exam_date", "id")[:60])
+              if permissions.can_see_exam_scores(user) else [])
     attendance = _weekly_attendance(student, today)
     sees_scores = permissions.can_see_scores(user)
     context = {
@@ -175,12 +186,14 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exam_trend": _exam_trend(scores),
         "latest_scores": list(reversed(scores[-8:])),
         "interactions": list(student.interactions.select_related("parent", "staff")[:20]),
-        "complaints": list(student.complaints.select_related("parent", "owner")[:20]),
+        "complaints": _complaints(student),
         "surveys": list(student.surveys.select_related("parent")[:10]),
         # Reasons worded now, for this viewer: no score for front desk and teachers.
         "timeline": with_reasons(timeline(student)[:50], scores=sees_scores),
         "pattern": pattern_of_student(student),
         "can_log": permissions.can_log_interaction(user),
+        "can_see_exam_scores": permissions.can_see_exam_scores(user),
+        "now": timezone.now(),
     }
     if can_transition(user):
         form = ChangePeriodForm(targets=allowed_targets(student.period, student.previous_period))
@@ -257,16 +270,10 @@ def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def trial_book(request: HttpRequest, pk: int) -> HttpResponse:
-    """Book a trial lesson; recorded as an interaction with the trial date as follow-up."""
+    """Trials are real bookings now (a seat or a slot with a teacher and an outcome): the
+    old address leads to the workspace's booking page."""
     student = visible_student(request.user, pk)
-    _interaction_allowed(request)
-    form = TrialBookingForm(request.POST or None, student=student)
-    if request.method == "POST" and form.is_valid():
-        form.save(actor=request.user)
-        messages.success(request, _("Trial lesson for %(name)s booked on %(date)s.") % {
-            "name": student, "date": formats.date_format(form.cleaned_data["trial_date"])})
-        return redirect("students:detail", pk=student.pk)
-    return render(request, "students/trial_form.html", {"student": student, "form": form})
+    return redirect("service:trial_book", pk=student.pk)
 
 
 # --- roll call (课消) ----------------------------------------------------------------------

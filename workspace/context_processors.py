@@ -40,6 +40,15 @@ def marketing_links(user: Any) -> dict[str, bool]:
     }
 
 
+def service_links(user: Any) -> dict[str, bool]:
+    """The front-office service pages the navbar offers (issue #24; the pages check too)."""
+    role = permissions.role_of(user)
+    return {
+        "can_follow_up": role is not None and role != "teacher",
+        "can_handle_complaints": role is not None and user.has_perm("students.view_complaint"),
+    }
+
+
 def nav(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -56,5 +65,6 @@ def nav(request: HttpRequest) -> dict[str, Any]:
             "can_import": import_allowed(user),
             "can_export": export_allowed(user),
             **marketing_links(user),
+            **service_links(user),
         }
     }

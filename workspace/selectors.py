@@ -37,6 +37,7 @@ from crm.permissions import (
     scope_students,
 )
 from crm.roles import Role
+from crm.text import name_of_row, name_values
 from lifecycle.models import AccountScore, BranchSnapshot, RetentionTask, Transition
 from lifecycle.periods import MAINTENANCE_PERIODS, PHASE_OF, Pattern, Period, Phase
 from lifecycle.retention import overdue_by_counselor, tasks_visible_to
@@ -295,15 +296,15 @@ def task_workload(user: Any, branch_ids: list[int], *, since: dt.datetime) -> li
     rows: dict[Any, dict[str, Any]] = {}
     for r in overdue_by_counselor(user=user):
         rows[r["assignee_id"]] = {"assignee_id": r["assignee_id"],
-                                  "username": r["assignee__username"], "open": r["open"],
+                                  "username": r["assignee_name"], "open": r["open"],
                                   "overdue": r["overdue"], "done": 0, "skipped": 0}
     closed = (tasks_visible_to(user).filter(closed_at__gte=since, branch_id__in=branch_ids)
-              .order_by().values("assignee_id", "assignee__username")
+              .order_by().values("assignee_id", *name_values("assignee"))
               .annotate(done=Count("pk", filter=Q(status=RetentionTask.Status.DONE)),
                         skipped=Count("pk", filter=Q(status=RetentionTask.Status.SKIPPED))))
     for r in closed:
         row = rows.setdefault(r["assignee_id"], {
-            "assignee_id": r["assignee_id"], "username": r["assignee__username"], "open": 0,
+            "assignee_id": r["assignee_id"], "username": name_of_row(r, "assignee"), "open": 0,
             "overdue": 0, "done": 0, "skipped": 0})
         row["done"], row["skipped"] = r["done"], r["skipped"]
     out = sorted(rows.values(), key=lambda r: (-r["overdue"], r["username"] or ""))

@@ -25,4 +25,5 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("search/", home.search, name="search"),
     path("work/", include(work_patterns)),
+    path("service/", include("workspace.service_urls")),
 ]

@@ -43,9 +43,7 @@ class TransitionOutput(serializers.ModelSerializer):
     def get_actor(self, obj: Transition) -> str | None:
         if obj.actor is None:
             return None
-        profile = getattr(obj.actor, "staff_profile", None)
-        return (profile.display_name if profile and profile.display_name
-                else obj.actor.get_username())
+        return str(obj.actor)  # the real name (crm.text.staff_name)
 
 
 class RiskOutput(serializers.Serializer):

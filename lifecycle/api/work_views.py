@@ -146,6 +146,8 @@ class WorkloadRow(serializers.Serializer):
 
     assignee_id = serializers.IntegerField(allow_null=True)
     assignee__username = serializers.CharField(allow_null=True)
+    assignee_name = serializers.CharField(allow_null=True, help_text="The real name shown to "
+                                          "people (falls back to the login).")
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
 

@@ -1,7 +1,18 @@
 """Shared querysets: what counts as a paid contract, a trial attended, revenue."""
 from __future__ import annotations
 
-from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from students.models import Attendance, Contract, Payment, Refund
@@ -30,8 +41,19 @@ def has_paid_contract(ref: str = "pk") -> Exists:
     return Exists(paid_contracts().filter(student=OuterRef(ref)))
 
 
-def has_trial_attended(ref: str = "pk") -> Exists:
-    return Exists(trial_attendances().filter(student=OuterRef(ref)))
+def trial_lessons_attended() -> QuerySet:
+    """Trial lessons whose recorded outcome says the student sat the lesson."""
+    from ..models import TrialLesson
+
+    return TrialLesson.objects.filter(outcome__in=list(TrialLesson.ATTENDED_OUTCOMES))
+
+
+def has_trial_attended(ref: str = "pk") -> ExpressionWrapper:
+    """Sat a trial: a present roll call on a trial contract or a trial lesson's outcome."""
+    return ExpressionWrapper(
+        Q(Exists(trial_attendances().filter(student=OuterRef(ref))))
+        | Q(Exists(trial_lessons_attended().filter(student=OuterRef(ref)))),
+        output_field=BooleanField())
 
 
 def revenue_expr(ref: str = "pk") -> Coalesce:

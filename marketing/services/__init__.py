@@ -26,6 +26,7 @@ from .referrals import (
     referral_rewards_refresh,
     referral_update,
 )
+from .trials import courses_for, open_sessions, seats_left, trial_book, trial_record_outcome
 
 __all__ = [
     "NEXT_STAGES",
@@ -34,11 +35,13 @@ __all__ = [
     "campaign_export",
     "campaign_handoff",
     "campaign_save",
+    "courses_for",
     "enquiry_convert",
     "enquiry_rate_exceeded",
     "enquiry_submit",
     "exit_interview_record",
     "leads_auto_assign",
+    "open_sessions",
     "private_lead_count",
     "prospect_advance",
     "prospect_assign",
@@ -55,4 +58,7 @@ __all__ = [
     "referral_rewards_refresh",
     "referral_update",
     "release_idle_leads",
+    "seats_left",
+    "trial_book",
+    "trial_record_outcome",
 ]

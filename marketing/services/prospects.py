@@ -38,7 +38,7 @@ from ..models import (
     Tier,
     Urgency,
 )
-from ..selectors.facts import paid_contracts, trial_attendances
+from ..selectors.facts import paid_contracts, trial_attendances, trial_lessons_attended
 from ..selectors.policy import policies_by_branch, policy_for
 from ..tiering import TierFacts, tier_for, tier_points
 
@@ -220,13 +220,21 @@ def prospect_advance(*, prospect: Prospect, stage: str, actor: Any = None,
         raise _err("stage", _("A prospect cannot go from “%(from)s” to “%(to)s”.")
                    % {"from": _stage_label(current), "to": _stage_label(stage)}, "illegal_stage")
     if stage == Stage.TRIAL_ATTENDED:
+        # Evidence: a present roll call on a trial contract, or a trial lesson whose
+        # outcome says the student sat it (marketing.services.trials).
         att = (trial_attendances().filter(student=prospect.student_id)
                .order_by("date", "id").first())
-        if att is None:
+        lesson = (trial_lessons_attended().filter(student=prospect.student_id)
+                  .order_by("date", "id").first())
+        if att is None and lesson is None:
             raise _err("stage", _("A trial counts as attended only when its attendance is "
                                   "recorded at roll call."), "no_trial_attendance")
-        on = att.date
-        evidence = {"attendance": att.pk, "contract": att.contract_id}
+        if lesson is not None and (att is None or lesson.date <= att.date):
+            on = lesson.date
+            evidence = {"trial_lesson": lesson.pk}
+        else:
+            on = att.date
+            evidence = {"attendance": att.pk, "contract": att.contract_id}
     if stage == Stage.LOST:
         lost_reason = (lost_reason or "").strip()
         if not lost_reason:
@@ -275,7 +283,8 @@ def prospect_sync(*, prospect: Prospect) -> list[str]:
     done: list[str] = []
     student_id = prospect.student_id
     if (prospect.stage in {Stage.NEW, Stage.INVITED, Stage.VISITED, Stage.TRIAL_BOOKED}
-            and trial_attendances().filter(student=student_id).exists()):
+            and (trial_attendances().filter(student=student_id).exists()
+                 or trial_lessons_attended().filter(student=student_id).exists())):
         if prospect.stage != Stage.TRIAL_BOOKED:
             # The trial happened, so it was booked; record both so the funnel adds up.
             prospect_advance(prospect=prospect, stage=Stage.TRIAL_BOOKED,
@@ -301,7 +310,8 @@ def prospects_sync(*, branch_id: int | None = None) -> dict[str, int]:
     candidates = qs.filter(
         Q(student__in=paid_contracts().values("student"))
         | (Q(stage__in=[Stage.NEW, Stage.INVITED, Stage.VISITED, Stage.TRIAL_BOOKED])
-           & Q(student__in=trial_attendances().values("student"))))
+           & (Q(student__in=trial_attendances().values("student"))
+              | Q(student__in=trial_lessons_attended().values("student")))))
     moved = 0
     for prospect in candidates.iterator(chunk_size=200):
         if prospect_sync(prospect=prospect):
@@ -330,7 +340,7 @@ def _check_cap(counselor: Any, branch_id: int) -> None:
     if held >= cap:
         raise _err("owner", _("%(name)s already holds %(n)s private leads; the cap is %(cap)s. "
                               "Release or close some first.")
-                   % {"name": counselor.get_username(), "n": held, "cap": cap}, "pool_cap")
+                   % {"name": str(counselor), "n": held, "cap": cap}, "pool_cap")
 
 
 def _set_owner(prospect: Prospect, owner: Any, *, actor: Any, action: str,

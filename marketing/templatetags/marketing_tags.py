@@ -38,3 +38,14 @@ def account_marketing(context: Any, student: Any) -> dict[str, Any]:
         "referral": (Referral.objects.filter(referred=student).select_related(
             "referrer_student", "referrer_parent", "referrer_staff").first()),
     }
+
+
+@register.inclusion_tag("marketing/_account_trials.html")
+def account_trials(student: Any) -> dict[str, Any]:
+    """The account page's trial lessons (latest first) with their outcome. One query."""
+    from ..models import TrialLesson
+
+    return {"student": student,
+            "trials": list(TrialLesson.objects.filter(student=student)
+                           .select_related("course", "teacher__staff_profile")
+                           .order_by("-date", "-start_time", "-id")[:5])}

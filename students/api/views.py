@@ -26,6 +26,7 @@ from crm.api.schema import error_response
 from crm.api.viewsets import ScopedCreateReadViewSet, ScopedReadOnlyViewSet, ScopedViewSet
 from crm.permissions import (
     branch_of,
+    can_see_exam_scores,
     role_of,
     scope_by_branch,
     scope_by_student,
@@ -66,7 +67,7 @@ from . import serializers as s
 
 # DOMAIN.md §8 + crm.roles: front desk sees no money and no scores; exam results are
 # recorded by teachers and read by everyone who works with the account except front desk.
-reads_exam_scores = roles(Role.TEACHER, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)
+reads_exam_scores = can_see_exam_scores
 records_exam_scores = roles(Role.TEACHER, Role.MANAGER, Role.HEAD_OFFICE)
 takes_roll_call = roles(Role.TEACHER, Role.MANAGER, Role.HEAD_OFFICE)
 handles_feedback = roles(Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE)

@@ -1,5 +1,11 @@
 """Student-side services; import from `students.services`."""
-from .accounts import ConsentInput, consent_record, student_create, student_merge
+from .accounts import (
+    ConsentInput,
+    consent_record,
+    student_create,
+    student_merge,
+    student_update,
+)
 from .engagement import (
     complaint_check,
     complaint_open,
@@ -69,6 +75,7 @@ __all__ = [
     "student_create",
     "student_hours_left",
     "student_merge",
+    "student_update",
     "survey_record",
     "transfer_approve",
     "transfer_reject",

@@ -107,3 +107,40 @@ def student_merge(*, keep: Student, duplicate: Student, actor: Any = None) -> St
           data={"duplicate": snapshot(duplicate), "moved": moved})
     duplicate.delete()
     return keep
+
+
+# Details staff may change after registration; lifecycle fields, branch and counselor have
+# their own doors (lifecycle.services, marketing's pools, merges).
+EDITABLE_FIELDS = ("name_zh", "name_en", "gender", "birth_date", "school", "grade",
+                   "decision_style", "family_situation", "goals", "target_university",
+                   "personality", "learning_style", "preferences", "source_detail")
+
+
+@transaction.atomic
+def student_update(*, student: Student, actor: Any = None, **changes: Any) -> Student:
+    """Change a student's details (django-simple-history keeps every version, with who).
+
+    A change that makes the student an under-14 (a birth date or a lower grade) needs a
+    guardian's consent on record first (PIPL), as at registration.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These details cannot be changed here: %(f)s.")
+                              % {"f": ", ".join(sorted(unknown))})
+    locked = Student.objects.select_for_update().get(pk=student.pk)
+    changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    if not changed:
+        return locked
+    for k, v in changed.items():
+        setattr(locked, k, v)
+    locked.full_clean()
+    if locked.needs_guardian_consent() and not locked.consents.filter(
+            withdrawn_at__isnull=True).exists():
+        field = "birth_date" if "birth_date" in changed else "grade"
+        raise ValidationError({field: ValidationError(
+            _("%(name)s would be under 14: record a guardian's consent first (PIPL).")
+            % {"name": locked.name_zh}, code="consent_required")})
+    locked.save()
+    audit(actor=actor, action="student.update", obj=locked,
+          data={"fields": sorted(changed)})
+    return locked

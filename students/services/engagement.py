@@ -21,6 +21,10 @@ from parents.models import Guardianship
 from students.models import Complaint, ContractPolicy, SatisfactionSurvey, Student
 from students.models.engagement import Counterpart
 
+# A double-clicked submit or a retried request within this window finds the answer it
+# already recorded instead of writing a second, identical one.
+REPEAT_WINDOW = dt.timedelta(minutes=2)
+
 # Who may own (be responsible for solving) a complaint.
 OWNER_ROLES = frozenset({Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE})
 
@@ -76,12 +80,19 @@ def complaint_open(*, student: Student, category: str, description: str,
         raise ValidationError({"created_at": ValidationError(
             _("A complaint cannot be raised in the future."), code="future")})
     _check_parent(student, raised_by, parent, _("complainant"))
+    description = (description or "").strip()
+    repeat = Complaint.objects.filter(
+        student=student, raised_by=raised_by, parent=parent, category=category,
+        description=description, created_at__gte=raised_at - REPEAT_WINDOW,
+        created_at__lte=raised_at).first()
+    if repeat is not None:
+        return repeat
     if owner is None:
         owner = student.counselor or (actor if role_of(actor) in OWNER_ROLES else None)
     _check_owner(student, owner)
     complaint = Complaint(
         student=student, raised_by=raised_by, parent=parent, category=category,
-        description=(description or "").strip(), owner=owner,
+        description=description, owner=owner,
         status=Complaint.Status.OPEN, created_at=raised_at,
         sla_due=complaint_sla_due(branch=student.branch_id, raised_at=raised_at))
     complaint.full_clean()
@@ -138,10 +149,18 @@ def survey_record(*, student: Student, respondent: str, overall: int, parent: An
         raise ValidationError({"surveyed_at": ValidationError(
             _("A survey cannot be answered in the future."), code="future")})
     _check_parent(student, respondent, parent, _("respondent"))
+    comment = (comment or "").strip()
+    repeat = SatisfactionSurvey.objects.filter(
+        student=student, respondent=respondent, parent=parent, overall=overall,
+        teaching=teaching, service=service, environment=environment, recommend=recommend,
+        comment=comment, surveyed_at__gte=surveyed_at - REPEAT_WINDOW,
+        surveyed_at__lte=surveyed_at).first()
+    if repeat is not None:
+        return repeat
     survey = SatisfactionSurvey(
         student=student, respondent=respondent, parent=parent, surveyed_at=surveyed_at,
         overall=overall, teaching=teaching, service=service, environment=environment,
-        recommend=recommend, comment=(comment or "").strip())
+        recommend=recommend, comment=comment)
     survey.full_clean()
     survey.save()
     return survey

@@ -89,8 +89,8 @@ def test_a_manager_claims_an_unassigned_task_and_sees_the_workload(manager_a, co
     assert client.post(f"/api/v1/lifecycle/tasks/{task.pk}/claim/").json()["assignee"] == \
         manager_a.pk
     rows = client.get("/api/v1/lifecycle/tasks/workload/").json()
-    assert rows == [{"assignee_id": manager_a.pk, "assignee__username": "mgr_a", "open": 1,
-                     "overdue": 1}]
+    assert rows == [{"assignee_id": manager_a.pk, "assignee__username": "mgr_a",
+                     "assignee_name": "mgr_a", "open": 1, "overdue": 1}]
 
 
 def test_a_manager_edits_the_branchs_playbook_and_risk_profile_but_not_the_defaults(

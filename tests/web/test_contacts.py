@@ -1,13 +1,11 @@
-import datetime as dt
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from crm.roles import Role
-from students.forms import TRIAL_MARKER
 from students.models import Interaction
-from tests.factories import CourseFactory, staff
+from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
 
@@ -45,28 +43,12 @@ def test_a_parent_of_another_family_cannot_be_chosen(as_user, front_desk_a, fami
     assert "parent" in response.context["form"].errors
 
 
-def test_booking_a_trial_lesson_puts_it_on_the_home_page_that_day(as_user, front_desk_a,
-                                                                  family_a):
-    course = CourseFactory(name="高二数学提高")
+def test_the_old_trial_address_leads_to_the_trial_booking_page(as_user, front_desk_a,
+                                                               family_a):
     url = reverse("students:trial_book", args=[family_a.pk])
-    client = as_user(front_desk_a)
-    response = client.post(url, {"trial_date": timezone.localdate().isoformat(),
-                                 "trial_time": "18:30", "course": course.pk,
-                                 "with_whom": "student", "channel": "visit"})
+    response = as_user(front_desk_a).get(url)
     assert response.status_code == 302
-    booking = Interaction.objects.get()
-    assert booking.summary.startswith(TRIAL_MARKER) and "高二数学提高" in booking.summary
-    assert booking.next_follow_up == timezone.localdate()
-    assert "高二数学提高" in client.get(reverse("home")).content.decode()
-
-
-def test_a_trial_lesson_cannot_be_booked_in_the_past(as_user, front_desk_a, family_a):
-    course = CourseFactory()
-    url = reverse("students:trial_book", args=[family_a.pk])
-    response = as_user(front_desk_a).post(url, {
-        "trial_date": (timezone.localdate() - dt.timedelta(days=1)).isoformat(),
-        "course": course.pk, "with_whom": "student", "channel": "call"})
-    assert "trial_date" in response.context["form"].errors
+    assert response["Location"] == reverse("service:trial_book", args=[family_a.pk])
 
 
 def test_other_branches_students_cannot_get_contacts_logged(as_user, front_desk_a, family_b):

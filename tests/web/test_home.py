@@ -5,20 +5,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.roles import Role
-from students.forms import TRIAL_MARKER
-from tests.factories import InteractionFactory, StudentFactory, UserFactory, staff
+from marketing.models import TrialLesson
+from tests.factories import CourseFactory, StudentFactory, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
 
 
 def test_front_desk_home_offers_registration_search_and_todays_trials(as_user, front_desk_a,
                                                                        family_a, family_b):
-    InteractionFactory(student=family_a, summary=f"{TRIAL_MARKER} 高二数学 today",
-                       next_follow_up=timezone.localdate())
-    InteractionFactory(student=family_b, summary=f"{TRIAL_MARKER} other branch",
-                       next_follow_up=timezone.localdate())
-    InteractionFactory(student=family_a, summary=f"{TRIAL_MARKER} tomorrow",
-                       next_follow_up=timezone.localdate() + dt.timedelta(days=1))
+    today = timezone.localdate()
+    for student, name, day in [(family_a, "高二数学 today", today),
+                               (family_b, "other branch", today),
+                               (family_a, "tomorrow", today + dt.timedelta(days=1))]:
+        TrialLesson.objects.create(student=student, course=CourseFactory(name=name), date=day,
+                                   start_time=dt.time(18), end_time=dt.time(19),
+                                   booked_with="student")
     html = as_user(front_desk_a).get(reverse("home")).content.decode()
     assert 'id="home-register"' in html
     assert "高二数学 today" in html

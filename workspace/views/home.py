@@ -12,8 +12,8 @@ from crm.models import Branch
 from crm.roles import Role
 from crm.views import paginate
 from lifecycle.periods import Period
-from students.forms import TRIAL_MARKER
-from students.models import Interaction, Student
+from marketing.models import TrialLesson
+from students.models import Student
 from students.selectors import student_list
 
 
@@ -24,11 +24,12 @@ def _period_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def _todays_trials(user: Any) -> QuerySet:
-    """Trial lessons booked for today, in the user's scope (see students.views.TRIAL_MARKER)."""
-    qs = Interaction.objects.filter(next_follow_up=timezone.localdate(),
-                                    summary__startswith=TRIAL_MARKER)
+    """Trial lessons booked for today in the user's scope (marketing.models.TrialLesson)."""
+    qs = TrialLesson.objects.filter(date=timezone.localdate()).exclude(
+        outcome=TrialLesson.Outcome.NOT_INTERESTED)
     return (permissions.scope_by_student(user, qs)
-            .select_related("student", "parent", "staff").order_by("student__name_pinyin"))
+            .select_related("student", "parent", "course", "teacher__staff_profile")
+            .order_by("start_time", "student__name_pinyin"))
 
 
 def _caseload(user: Any) -> dict[str, Any]:
