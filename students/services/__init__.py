@@ -8,6 +8,7 @@ from .engagement import (
     complaint_update,
     survey_record,
 )
+from .enrolment import Enrolment, enrolment_sign, renewal_prefill
 from .ledger import (
     RollCallResult,
     attendance_record,
@@ -19,8 +20,9 @@ from .ledger import (
     student_hours_left,
 )
 from .notices import message_send, notice_enqueue
-from .payments import DuplicatePayment, payment_record
-from .prepayment import months_exceeded, prepayment_errors
+from .payments import DuplicatePayment, contract_owed, contract_paid, payment_record
+from .prepayment import months_exceeded, prepayment_errors, prepayment_field_errors
+from .receipts import contract_number, next_number, receipt_issue
 from .settlements import (
     RefundQuote,
     contract_expire,
@@ -39,6 +41,7 @@ from .settlements import (
 __all__ = [
     "ConsentInput",
     "DuplicatePayment",
+    "Enrolment",
     "RefundQuote",
     "RollCallResult",
     "attendance_record",
@@ -51,18 +54,26 @@ __all__ = [
     "contract_balance",
     "contract_create",
     "contract_expire",
+    "contract_number",
+    "contract_owed",
+    "contract_paid",
     "contract_refund_quote",
     "contracts_expire",
+    "enrolment_sign",
     "makeup_book",
     "message_send",
     "months_exceeded",
+    "next_number",
     "notice_enqueue",
     "payment_record",
     "prepayment_errors",
+    "prepayment_field_errors",
+    "receipt_issue",
     "refund_approve",
     "refund_quote",
     "refund_reject",
     "refund_request",
+    "renewal_prefill",
     "retention_close",
     "roll_call_take",
     "session_roster",

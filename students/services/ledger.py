@@ -30,7 +30,7 @@ from students.models import (
 from students.selectors import contract_balances
 
 from .access import check_roll_call
-from .prepayment import prepayment_errors
+from .prepayment import prepayment_field_errors
 
 ZERO = Decimal("0")
 
@@ -53,13 +53,14 @@ def contract_create(*, student: Student, course: Course, hours_purchased: Decima
     Student.objects.select_for_update().filter(pk=student.pk).first()
     is_renewal = (not is_trial) and student.contracts.filter(is_trial=False).exists()
     policy = policy or ContractPolicy.for_branch(student.branch_id)
-    errors = prepayment_errors(
+    errors = prepayment_field_errors(
         policy=policy, hours_purchased=hours_purchased, valid_from=valid_from,
         valid_until=valid_until, is_renewal=is_renewal,
         hours_left=student_hours_left(student) if is_renewal else ZERO,
     )
     if errors:
-        raise ValidationError({"__all__": errors}, code="prepayment_cap")
+        # Keyed by field (hours, validity) so a form marks the input that broke the cap.
+        raise ValidationError(errors, code="prepayment_cap")
     contract = Contract(
         student=student, branch=student.branch, course=course, class_group=class_group,
         hours_purchased=hours_purchased, hours_gifted=hours_gifted, list_price=list_price,
