@@ -158,6 +158,7 @@ def test_request_then_another_manager_approves_never_the_requester(
     assert f"pending-refund-{refund.pk}" in page
     home = as_user(manager_a).get("/").content.decode()
     assert f"refund-{refund.pk}" in home and f"approve-refund-{refund.pk}" not in home
+    assert 'id="approval-count">1<' in home
     as_user(manager_a).post(f"/money/approvals/refunds/{refund.pk}/", {"decision": "approve"})
     refund.refresh_from_db()
     assert refund.status == "requested"

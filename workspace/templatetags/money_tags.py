@@ -2,16 +2,14 @@
 the managers' approval queue on their home page (a few fixed queries each)."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from crm import permissions
 from students.models import Contract, Refund, Transfer
-from students.services import contract_refund_quote
 from students.services.access import can_take_payment
-from workspace.views.money import DECIDERS, REQUESTERS, pending_refunds, pending_transfers
+from workspace.views.money import DECIDERS, REQUESTERS, approval_queue_context
 
 register = template.Library()
 OPEN = [Contract.Status.ACTIVE, Contract.Status.COMPLETED]
@@ -44,9 +42,4 @@ def approval_queue(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
     if permissions.role_of(user) not in DECIDERS:
         return {"hidden": True}
-    refunds = list(pending_refunds(user)[:20])
-    for r in refunds:
-        r.quote_now = contract_refund_quote(r.contract)
-        r.payout = min(r.quote_now.amount, Decimal(r.quote.get("asked", r.quote_now.amount)))
-    return {"refunds": refunds, "transfers": list(pending_transfers(user)[:20]), "user": user,
-            "csrf_token": context.get("csrf_token")}
+    return {**approval_queue_context(user, limit=20), "csrf_token": context.get("csrf_token")}

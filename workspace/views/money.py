@@ -229,17 +229,24 @@ def pending_transfers(user: Any) -> QuerySet:
                      ).order_by("requested_at", "pk")
 
 
+def approval_queue_context(user: Any, limit: int | None = None) -> dict[str, Any]:
+    """Pending refunds, each with today's quote and the figure approval would pay (what
+    the family agreed, never above the formula), and pending transfers."""
+    refunds = list(pending_refunds(user)[:limit])
+    for r in refunds:
+        r.quote_now = contract_refund_quote(r.contract)
+        r.payout = min(r.quote_now.amount, Decimal(r.quote.get("asked", r.quote_now.amount)))
+    transfers = list(pending_transfers(user)[:limit])
+    return {"refunds": refunds, "transfers": transfers, "count": len(refunds) + len(transfers),
+            "user": user}
+
+
 @staff_required
 def approvals(request: HttpRequest) -> HttpResponse:
     """The managers' queue: pending refunds (with today's quote) and transfers."""
     _decider(request.user)
-    refunds = list(pending_refunds(request.user))
-    for r in refunds:
-        r.quote_now = contract_refund_quote(r.contract)
-        r.payout = min(r.quote_now.amount, Decimal(r.quote.get("asked", r.quote_now.amount)))
-    return render(request, "workspace/money/approvals.html", {
-        "refunds": refunds, "transfers": list(pending_transfers(request.user)),
-        "form": DecisionForm()})
+    return render(request, "workspace/money/approvals.html",
+                  approval_queue_context(request.user, limit=50))
 
 
 @require_POST
