@@ -25,6 +25,7 @@ from students.models import (
     ContractPolicy,
     Course,
     LedgerEntry,
+    Payment,
     Refund,
     RetentionAttempt,
     Student,
@@ -89,19 +90,38 @@ def refund_quote(*, paid: Decimal, setup_fee: Decimal, hours_purchased: Decimal,
 def contract_refund_quote(contract: Contract, policy: ContractPolicy | None = None
                           ) -> RefundQuote:
     """Gather the contract's figures (payments, value moved in, consumption) and quote."""
-    policy = policy or ContractPolicy.for_branch(contract.branch_id)
-    paid = contract.payments.aggregate(t=Sum("amount"))["t"] or ZERO
-    # A contract created by a transfer was paid for by the source contract's hours.
-    paid += contract.transfers_in.filter(status=Transfer.Status.APPROVED).aggregate(
-        t=Sum("value"))["t"] or ZERO
-    consumed = -(contract.ledger.filter(
-        kind__in=[LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]).aggregate(
-        t=Sum("hours"))["t"] or ZERO)
-    return refund_quote(paid=paid, setup_fee=policy.refund_setup_fee,
-                        hours_purchased=contract.hours_purchased,
-                        hours_gifted=contract.hours_gifted, consumed_hours=consumed,
-                        unit_price=contract.amount / contract.hours_purchased,
-                        balance=contract_balance(contract))
+    return contract_refund_quotes([contract], policy=policy)[contract.pk]
+
+
+def _sums(qs: Any, key: str, value: str) -> dict[int, Decimal]:
+    return dict(qs.order_by().values_list(key).annotate(t=Sum(value)).values_list(key, "t"))
+
+
+def contract_refund_quotes(contracts: list[Contract], policy: ContractPolicy | None = None
+                           ) -> dict[int, RefundQuote]:
+    """Quotes for many contracts in a fixed number of queries (the approval queue)."""
+    ids = [c.pk for c in contracts]
+    paid = _sums(Payment.objects.filter(contract_id__in=ids), "contract_id", "amount")
+    # A contract created by (or grown by) a transfer was paid for by the source's hours.
+    moved = _sums(Transfer.objects.filter(target_contract_id__in=ids,
+                                          status=Transfer.Status.APPROVED),
+                  "target_contract_id", "value")
+    consumed = _sums(LedgerEntry.objects.filter(
+        contract_id__in=ids, kind__in=[LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]),
+        "contract_id", "hours")
+    balance = _sums(LedgerEntry.objects.filter(contract_id__in=ids), "contract_id", "hours")
+    policies: dict[Any, ContractPolicy] = {}
+    quotes = {}
+    for c in contracts:
+        if policy is None and c.branch_id not in policies:
+            policies[c.branch_id] = ContractPolicy.for_branch(c.branch_id)
+        fee = (policy or policies[c.branch_id]).refund_setup_fee
+        quotes[c.pk] = refund_quote(
+            paid=paid.get(c.pk, ZERO) + moved.get(c.pk, ZERO), setup_fee=fee,
+            hours_purchased=c.hours_purchased, hours_gifted=c.hours_gifted,
+            consumed_hours=-consumed.get(c.pk, ZERO), unit_price=c.amount / c.hours_purchased,
+            balance=balance.get(c.pk, ZERO))
+    return quotes
 
 
 def _refund_notice(refund: Refund) -> None:

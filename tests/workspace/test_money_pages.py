@@ -217,9 +217,55 @@ def test_pages_stay_within_a_fixed_number_of_queries(as_user, manager_a, front_d
         from students.services import refund_request
         refund_request(contract=c, reason="x", actor=front_desk_a)
     client = as_user(manager_a)
+    with django_assert_max_num_queries(24):  # the home page with its approval queue
+        assert client.get("/").status_code == 200
     receipt = Receipt.objects.first()
     for url, limit in [("/money/arrears/", 12), ("/money/renewals/", 12),
-                       ("/money/approvals/", 12 + 6 * 6), (f"/money/receipts/{receipt.pk}/", 10),
+                       ("/money/approvals/", 14), (f"/money/receipts/{receipt.pk}/", 10),
                        (f"/money/contracts/{receipt.payment.contract_id}/pay/", 12)]:
         with django_assert_max_num_queries(limit):
             assert client.get(url).status_code == 200
+
+
+def test_transfer_to_a_new_course_and_a_request_without_target(as_user, counselor_a,
+                                                               manager_a, front_desk_a,
+                                                               family, course):
+    source = signed(family, course, front_desk_a).contract
+    client = as_user(counselor_a)
+    res = client.post(f"/money/contracts/{source.pk}/transfer/", {"reason": "x",
+                                                                  "request_key": "t"})
+    assert "target_course" in res.context["form"].errors and not Transfer.objects.exists()
+    dearer = CourseFactory(unit_price=D("400"))
+    client.post(f"/money/contracts/{source.pk}/transfer/", {
+        "target_course": dearer.pk, "reason": "换一对一", "request_key": "t"})
+    t = Transfer.objects.get()
+    assert f"pending-transfer-{t.pk}" in client.get(f"/students/{family.pk}/").content.decode()
+    as_user(manager_a).post(f"/money/approvals/transfers/{t.pk}/", {"decision": "approve"})
+    t.refresh_from_db()
+    assert t.status == "approved" and t.target_contract.course == dearer
+    assert sum(t.target_contract.ledger.values_list("hours", flat=True)) == D("20")
+
+
+def test_a_double_submitted_refund_request_is_recorded_once(as_user, counselor_a,
+                                                            front_desk_a, family, course):
+    c = signed(family, course, front_desk_a).contract
+    client = as_user(counselor_a)
+    for _ in range(2):
+        res = client.post(f"/money/contracts/{c.pk}/refund/",
+                          {"amount": "", "reason": "搬家", "request_key": "r"})
+        assert res.status_code == 302
+    assert Refund.objects.count() == 1
+
+
+def test_a_rejection_records_who_and_when(as_user, counselor_a, manager_a, front_desk_a,
+                                          family, course):
+    c = signed(family, course, front_desk_a).contract
+    as_user(counselor_a).post(f"/money/contracts/{c.pk}/refund/",
+                              {"reason": "搬家", "request_key": "r"})
+    refund = Refund.objects.get()
+    as_user(manager_a).post(f"/money/approvals/refunds/{refund.pk}/",
+                            {"decision": "reject", "note": "已挽留"})
+    refund.refresh_from_db()
+    assert (refund.status, refund.decided_by, refund.decision_note) == ("rejected", manager_a,
+                                                                        "已挽留")
+    assert refund.decided_at is not None and sum(c.ledger.values_list("hours", flat=True)) == 40

@@ -30,6 +30,7 @@ from students.selectors import arrears, contracts_with_paid, renewal_warnings
 from students.services import (
     DuplicatePayment,
     contract_refund_quote,
+    contract_refund_quotes,
     enrolment_sign,
     payment_record,
     refund_approve,
@@ -233,8 +234,9 @@ def approval_queue_context(user: Any, limit: int | None = None) -> dict[str, Any
     """Pending refunds, each with today's quote and the figure approval would pay (what
     the family agreed, never above the formula), and pending transfers."""
     refunds = list(pending_refunds(user)[:limit])
+    quotes = contract_refund_quotes([r.contract for r in refunds])
     for r in refunds:
-        r.quote_now = contract_refund_quote(r.contract)
+        r.quote_now = quotes[r.contract_id]
         r.payout = min(r.quote_now.amount, Decimal(r.quote.get("asked", r.quote_now.amount)))
     transfers = list(pending_transfers(user)[:limit])
     return {"refunds": refunds, "transfers": transfers, "count": len(refunds) + len(transfers),
