@@ -220,7 +220,10 @@ def test_pages_stay_within_a_fixed_number_of_queries(as_user, manager_a, front_d
     with django_assert_max_num_queries(24):  # the home page with its approval queue
         assert client.get("/").status_code == 200
     receipt = Receipt.objects.first()
-    for url, limit in [("/money/arrears/", 12), ("/money/renewals/", 12),
+    student = Receipt.objects.first().payment.contract.student
+    for url, limit in [(f"/money/students/{student.pk}/enrol/", 12),
+                       (f"/students/{student.pk}/", 45),
+                       ("/money/arrears/", 12), ("/money/renewals/", 12),
                        ("/money/approvals/", 14), (f"/money/receipts/{receipt.pk}/", 10),
                        (f"/money/contracts/{receipt.payment.contract_id}/pay/", 12)]:
         with django_assert_max_num_queries(limit):
