@@ -42,6 +42,9 @@ from .services import (
     complaint_check,
     complaint_open,
     complaint_update,
+    contract_cap_errors,
+    contract_create,
+    contract_owed,
     contract_refund_quote,
     payment_record,
     refund_approve,
@@ -193,15 +196,67 @@ class LedgerInline(admin.TabularInline):
         return False
 
 
+class NewPaymentsFormSet(BaseInlineFormSet):
+    """New instalments together may not take more than the contract still owes (the
+    service refuses it too; here it is a form error instead of a failed save)."""
+
+    def clean(self) -> None:
+        super().clean()
+        contract = self.instance
+        new = sum((f.cleaned_data.get("amount") or 0 for f in self.forms
+                   if f.cleaned_data and f.instance.pk is None), Decimal("0"))
+        if contract.pk and new:
+            owed = contract_owed(contract)
+            if new > owed:
+                raise ValidationError(_t("The new payments (¥%(new)s) are more than the "
+                                         "contract still owes (¥%(owed)s).")
+                                      % {"new": new, "owed": owed})
+
+
 class PaymentInline(admin.TabularInline):
+    """New instalments only (booked through payment_record); booked money is read-only."""
+
     model = Payment
+    formset = NewPaymentsFormSet
     extra = 0
+    can_delete = False
     fields = ("paid_at", "amount", "method", "reference", "recorded_by", "note")
     readonly_fields = ("recorded_by",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ContractAddForm(forms.ModelForm):
+    """The add form marks the branch's prepayment caps on the fields, as the pages do."""
+
+    class Meta:
+        model = Contract
+        fields = ["contract_no", "student", "course", "class_group", "hours_purchased",
+                  "hours_gifted", "list_price", "discount", "valid_from", "valid_until",
+                  "signed_on", "is_trial"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        student = data.get("student")
+        if student is not None and not self.errors:
+            errors = contract_cap_errors(
+                student=student, hours_purchased=data["hours_purchased"],
+                valid_from=data["valid_from"], valid_until=data["valid_until"],
+                is_trial=data.get("is_trial", False))
+            for field, messages_ in errors.items():
+                self.add_error(None if field == "__all__" else field, messages_)
+        return data
 
 
 @admin.register(Contract)
 class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Signed only through contract_create (ledger entries, caps); then read-only: hours
+    move through roll call, refunds, transfers and expiry, money through payments."""
+
     list_display = ("contract_no", "student", "course", "branch", "hours_purchased",
                     "balance_shown", "valid_until", "status", "is_renewal")
     list_filter = ("branch", "status", "is_renewal", "is_trial", "course__subject")
@@ -210,6 +265,35 @@ class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("student", "course", "class_group", "sales_counselor")
     list_select_related = ("student", "course", "branch")
     inlines = [LedgerInline, PaymentInline]
+    add_form = ContractAddForm
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return [f.name for f in Contract._meta.fields if f.name != "id"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ContractAddForm.Meta.fields
+        return self.get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Contract, form: Any, change: bool) -> None:
+        if change:
+            return  # read-only: nothing on the contract itself changes here
+        _adopt(obj, contract_create(
+            student=obj.student, course=obj.course, class_group=obj.class_group,
+            hours_purchased=obj.hours_purchased, hours_gifted=obj.hours_gifted,
+            list_price=obj.list_price, discount=obj.discount, valid_from=obj.valid_from,
+            valid_until=obj.valid_until, signed_on=obj.signed_on, contract_no=obj.contract_no,
+            is_trial=obj.is_trial, actor=request.user))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """New payments in the inline are booked through payment_record, like the API."""
@@ -222,10 +306,6 @@ class ContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     contract=form.instance, amount=payment.amount, method=payment.method,
                     paid_at=payment.paid_at, reference=payment.reference, note=payment.note,
                     actor=request.user))
-            else:
-                payment.save()
-        for payment in formset.deleted_objects:
-            payment.delete()
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return contract_balances(super().get_queryset(request))
@@ -367,10 +447,14 @@ class PaymentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("contract", "recorded_by")
     readonly_fields = ("recorded_by",)
 
+    # Booked money is corrected by a refund, never edited or deleted.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def save_model(self, request: HttpRequest, obj: Payment, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
         _adopt(obj, payment_record(contract=obj.contract, amount=obj.amount,
                                    method=obj.method, paid_at=obj.paid_at,
                                    reference=obj.reference, note=obj.note,

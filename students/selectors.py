@@ -297,3 +297,35 @@ def contracts_over_caps(user: Any, *, statuses: list[str] | None = None) -> Quer
         over_months=Case(When(over_months, then=Value(True)), default=Value(False),
                          output_field=BooleanField()),
     ).order_by("branch_id", "pk")
+
+
+# --------------------------------------------------------------------------- arrears
+_MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+def contracts_with_paid(qs: QuerySet | None = None) -> QuerySet:
+    """Contracts annotated with `paid` (payments + value moved in by approved transfers)
+    and `owed` (price after discount minus paid), as students.services.contract_owed."""
+    from .models import Payment, Transfer
+
+    qs = Contract.objects.all() if qs is None else qs
+    pay = (Payment.objects.filter(contract=OuterRef("pk")).order_by().values("contract")
+           .annotate(t=Sum("amount")).values("t"))
+    moved = (Transfer.objects.filter(target_contract=OuterRef("pk"), status="approved")
+             .order_by().values("target_contract").annotate(t=Sum("value")).values("t"))
+    zero = Value(Decimal("0"))
+    qs = qs.annotate(paid=ExpressionWrapper(
+        Coalesce(Subquery(pay, output_field=_MONEY), zero, output_field=_MONEY)
+        + Coalesce(Subquery(moved, output_field=_MONEY), zero, output_field=_MONEY),
+        output_field=_MONEY))
+    return qs.annotate(owed=ExpressionWrapper(F("list_price") - F("discount") - F("paid"),
+                                              output_field=_MONEY))
+
+
+def arrears(user: Any, *, branch_id: int | None = None) -> QuerySet:
+    """Open contracts that still owe money (欠费), in the user's scope, largest first."""
+    qs = scope_by_student(user, Contract.objects.filter(status__in=_OPEN))
+    if branch_id:
+        qs = qs.filter(branch_id=branch_id)
+    return (contracts_with_paid(qs.select_related("student", "course", "branch"))
+            .filter(owed__gt=0).order_by("-owed", "valid_until", "pk"))

@@ -41,3 +41,12 @@ def expire_hours_task() -> int:
     from students.services import contracts_expire
 
     return contracts_expire()
+
+
+@shared_task(acks_late=True)
+def expiry_reminder_task() -> int:
+    """Daily (09:00 Asia/Shanghai, scheduled by migration): renewal reminders to the
+    deciding guardians of contracts about to expire; idempotent per contract."""
+    from students.services.reminders import expiry_reminders_send
+
+    return expiry_reminders_send()

@@ -7,6 +7,7 @@ from .contracts import Contract, LedgerEntry, Payment, Refund
 from .engagement import Complaint, Interaction, SatisfactionSurvey
 from .notices import ChannelPreference, MessageChannel, MessageLog
 from .policies import ContractPolicy
+from .receipts import NumberSequence, Receipt
 from .settlements import RetentionAttempt, Transfer
 from .teaching import Attendance, ClassGroup, ClassSession, Course, ExamScore, MakeUp
 
@@ -25,7 +26,9 @@ __all__ = [
     "MakeUp",
     "MessageChannel",
     "MessageLog",
+    "NumberSequence",
     "Payment",
+    "Receipt",
     "Refund",
     "RetentionAttempt",
     "SatisfactionSurvey",

@@ -55,6 +55,9 @@ class Contract(models.Model):
     # The day the contract completed, expired, was refunded or transferred; renewal-rate
     # figures count completions by this month.
     ended_on = models.DateField(_("ended on"), null=True, blank=True, db_index=True)
+    # Set once when the renewal reminder before expiry is queued: the daily job claims a
+    # contract with a conditional update, so a rerun never writes to a family twice.
+    expiry_notice_at = models.DateTimeField(_("expiry reminder sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
@@ -200,6 +203,9 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                     blank=True, related_name="+", verbose_name=_("recorded by"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The form's one-time token: a double-clicked submit books the payment once.
+    request_key = models.CharField(_("request key"), max_length=64, blank=True, default="",
+                                   editable=False)
 
     class Meta:
         verbose_name = _("payment")
@@ -216,6 +222,10 @@ class Payment(models.Model):
                                     name="payment_reference_unique",
                                     violation_error_message=_("A payment with this transaction "
                                                               "reference is already recorded.")),
+            models.UniqueConstraint(fields=["request_key"], condition=~Q(request_key=""),
+                                    name="payment_request_key_unique",
+                                    violation_error_message=_("This form was already "
+                                                              "submitted.")),
         ]
 
     def __str__(self) -> str:

@@ -14,10 +14,12 @@ from .engagement import (
     complaint_update,
     survey_record,
 )
+from .enrolment import Enrolment, enrolment_sign, renewal_prefill
 from .ledger import (
     RollCallResult,
     attendance_record,
     contract_balance,
+    contract_cap_errors,
     contract_create,
     makeup_book,
     roll_call_take,
@@ -25,12 +27,14 @@ from .ledger import (
     student_hours_left,
 )
 from .notices import message_send, notice_enqueue
-from .payments import DuplicatePayment, payment_record
-from .prepayment import months_exceeded, prepayment_errors
+from .payments import DuplicatePayment, contract_owed, contract_paid, payment_record
+from .prepayment import months_exceeded, prepayment_errors, prepayment_field_errors
+from .receipts import contract_number, next_number, receipt_issue
 from .settlements import (
     RefundQuote,
     contract_expire,
     contract_refund_quote,
+    contract_refund_quotes,
     contracts_expire,
     refund_approve,
     refund_quote,
@@ -45,6 +49,7 @@ from .settlements import (
 __all__ = [
     "ConsentInput",
     "DuplicatePayment",
+    "Enrolment",
     "RefundQuote",
     "RollCallResult",
     "attendance_record",
@@ -55,20 +60,30 @@ __all__ = [
     "complaint_update",
     "consent_record",
     "contract_balance",
+    "contract_cap_errors",
     "contract_create",
     "contract_expire",
+    "contract_number",
+    "contract_owed",
+    "contract_paid",
     "contract_refund_quote",
+    "contract_refund_quotes",
     "contracts_expire",
+    "enrolment_sign",
     "makeup_book",
     "message_send",
     "months_exceeded",
+    "next_number",
     "notice_enqueue",
     "payment_record",
     "prepayment_errors",
+    "prepayment_field_errors",
+    "receipt_issue",
     "refund_approve",
     "refund_quote",
     "refund_reject",
     "refund_request",
+    "renewal_prefill",
     "retention_close",
     "roll_call_take",
     "session_roster",

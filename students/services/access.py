@@ -49,3 +49,34 @@ def check_request(actor: Any, student: Student, what: str) -> None:
     if role in {Role.FRONT_DESK, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE} and visible:
         return
     raise PermissionDenied(_("You cannot request %(what)s for this student.") % {"what": what})
+
+
+MONEY_DESK = frozenset({Role.FRONT_DESK, Role.COUNSELOR, Role.MANAGER, Role.HEAD_OFFICE})
+
+
+def can_take_payment(actor: Any) -> bool:
+    """Who takes payments, signs enrolments and prints receipts (README: front desk takes
+    money but sees no scores); which students is `check_take_payment`'s business."""
+    return role_of(actor) in MONEY_DESK
+
+
+def check_take_payment(actor: Any, contract: Any) -> None:
+    """Front desk, counselors and managers for students they may see; head office."""
+    visible = scope_students(actor, Student.objects.filter(pk=contract.student_id)).exists()
+    if can_take_payment(actor) and visible:
+        return
+    raise PermissionDenied(_("You cannot take payments for this student."))
+
+
+def check_enrol(actor: Any, student: Student) -> None:
+    """Signing a contract at the desk: the same staff who take its first payment."""
+    visible = scope_students(actor, Student.objects.filter(pk=student.pk)).exists()
+    if can_take_payment(actor) and visible:
+        return
+    raise PermissionDenied(_("You cannot sign contracts for this student."))
+
+
+def check_not_own_request(actor: Any, requested_by_id: int | None) -> None:
+    """Four eyes: whoever asked for a refund or transfer never approves it."""
+    if requested_by_id is not None and getattr(actor, "pk", None) == requested_by_id:
+        raise PermissionDenied(_("You requested this yourself; another manager must decide."))

@@ -30,7 +30,7 @@ from students.models import (
 from students.selectors import contract_balances
 
 from .access import check_roll_call
-from .prepayment import prepayment_errors
+from .prepayment import prepayment_field_errors
 
 ZERO = Decimal("0")
 
@@ -52,14 +52,12 @@ def contract_create(*, student: Student, course: Course, hours_purchased: Decima
     # Lock the student so two renewals signed at once see each other's hours.
     Student.objects.select_for_update().filter(pk=student.pk).first()
     is_renewal = (not is_trial) and student.contracts.filter(is_trial=False).exists()
-    policy = policy or ContractPolicy.for_branch(student.branch_id)
-    errors = prepayment_errors(
-        policy=policy, hours_purchased=hours_purchased, valid_from=valid_from,
-        valid_until=valid_until, is_renewal=is_renewal,
-        hours_left=student_hours_left(student) if is_renewal else ZERO,
-    )
+    errors = contract_cap_errors(student=student, hours_purchased=hours_purchased,
+                                 valid_from=valid_from, valid_until=valid_until,
+                                 is_trial=is_trial, policy=policy)
     if errors:
-        raise ValidationError({"__all__": errors}, code="prepayment_cap")
+        # Keyed by field (hours, validity) so a form marks the input that broke the cap.
+        raise ValidationError(errors, code="prepayment_cap")
     contract = Contract(
         student=student, branch=student.branch, course=course, class_group=class_group,
         hours_purchased=hours_purchased, hours_gifted=hours_gifted, list_price=list_price,
@@ -77,6 +75,21 @@ def contract_create(*, student: Student, course: Course, hours_purchased: Decima
         LedgerEntry.objects.create(contract=contract, kind=LedgerEntry.Kind.GIFTED,
                                    hours=hours_gifted, occurred_at=now, created_by=_user(actor))
     return contract
+
+
+def contract_cap_errors(*, student: Student, hours_purchased: Decimal, valid_from: dt.date,
+                        valid_until: dt.date, is_trial: bool = False,
+                        policy: ContractPolicy | None = None) -> dict[str, list[str]]:
+    """The branch's prepayment caps a new contract of `student` would break, by field.
+
+    What contract_create refuses; forms (admin, pages) call it to mark fields first.
+    """
+    is_renewal = (not is_trial) and student.contracts.filter(is_trial=False).exists()
+    policy = policy or ContractPolicy.for_branch(student.branch_id)
+    return prepayment_field_errors(
+        policy=policy, hours_purchased=hours_purchased, valid_from=valid_from,
+        valid_until=valid_until, is_renewal=is_renewal,
+        hours_left=student_hours_left(student) if is_renewal else ZERO)
 
 
 def _user(actor: Any) -> Any:

@@ -48,6 +48,9 @@ TEMPLATES: dict[str, tuple[str, Any]] = {
         "renew.")),
     "hours_expired": (DECIDERS, _(
         "%(hours)s unused lesson hours of contract %(contract)s expired on %(date)s.")),
+    "expiry_soon": (DECIDERS, _(
+        "Contract %(contract)s of %(student)s ends on %(date)s with %(hours)s lesson hours "
+        "left. Please contact your counselor to renew or use them in time.")),
     "refund_status": (DECIDERS, _(
         "The refund request for contract %(contract)s is now: %(status)s. "
         "Amount: %(amount)s.")),

@@ -25,24 +25,32 @@ def months_exceeded(valid_from: dt.date, valid_until: dt.date, months: int) -> b
     return span > months or (span == months and valid_until.day > valid_from.day)
 
 
-def prepayment_errors(*, policy: ContractPolicy, hours_purchased: Decimal,
-                      valid_from: dt.date, valid_until: dt.date, is_renewal: bool,
-                      hours_left: Decimal) -> list[str]:
-    """The caps a new contract would break, as translated messages naming each cap."""
-    errors: list[str] = []
+def prepayment_field_errors(*, policy: ContractPolicy, hours_purchased: Decimal,
+                            valid_from: dt.date, valid_until: dt.date, is_renewal: bool,
+                            hours_left: Decimal) -> dict[str, list[str]]:
+    """The caps a new contract would break, keyed by the field a form should mark."""
+    errors: dict[str, list[str]] = {}
     if policy.max_prepaid_hours is not None and hours_purchased > policy.max_prepaid_hours:
-        errors.append(_("This contract prepays %(hours)s hours; the prepayment cap is "
-                        "%(cap)s hours per contract.")
-                      % {"hours": hours_purchased, "cap": policy.max_prepaid_hours})
+        errors.setdefault("hours_purchased", []).append(
+            _("This contract prepays %(hours)s hours; the prepayment cap is "
+              "%(cap)s hours per contract.")
+            % {"hours": hours_purchased, "cap": policy.max_prepaid_hours})
     if policy.max_prepaid_months is not None and months_exceeded(
             valid_from, valid_until, policy.max_prepaid_months):
-        errors.append(_("This contract runs from %(start)s to %(end)s; the prepayment cap is "
-                        "%(cap)s months per contract.")
-                      % {"start": valid_from, "end": valid_until,
-                         "cap": policy.max_prepaid_months})
+        errors.setdefault("valid_until", []).append(
+            _("This contract runs from %(start)s to %(end)s; the prepayment cap is "
+              "%(cap)s months per contract.")
+            % {"start": valid_from, "end": valid_until, "cap": policy.max_prepaid_months})
     if (is_renewal and policy.renewal_threshold_hours is not None
             and hours_left >= policy.renewal_threshold_hours):
-        errors.append(_("The student still has %(left)s hours; a renewal may be signed only "
-                        "below %(cap)s remaining hours.")
-                      % {"left": hours_left, "cap": policy.renewal_threshold_hours})
+        errors.setdefault("__all__", []).append(
+            _("The student still has %(left)s hours; a renewal may be signed only "
+              "below %(cap)s remaining hours.")
+            % {"left": hours_left, "cap": policy.renewal_threshold_hours})
     return errors
+
+
+def prepayment_errors(**kwargs: object) -> list[str]:
+    """The caps a new contract would break, as translated messages naming each cap."""
+    return [m for messages in prepayment_field_errors(**kwargs).values()  # type: ignore[arg-type]
+            for m in messages]

@@ -25,15 +25,17 @@ from students.models import (
     ContractPolicy,
     Course,
     LedgerEntry,
+    Payment,
     Refund,
     RetentionAttempt,
     Student,
     Transfer,
 )
 
-from .access import check_decide, check_request
+from .access import check_decide, check_not_own_request, check_request
 from .ledger import ZERO, contract_balance
 from .notices import notice_enqueue
+from .payments import contract_owed
 
 CENT = Decimal("0.01")
 OPEN = [Contract.Status.ACTIVE, Contract.Status.COMPLETED]
@@ -88,19 +90,38 @@ def refund_quote(*, paid: Decimal, setup_fee: Decimal, hours_purchased: Decimal,
 def contract_refund_quote(contract: Contract, policy: ContractPolicy | None = None
                           ) -> RefundQuote:
     """Gather the contract's figures (payments, value moved in, consumption) and quote."""
-    policy = policy or ContractPolicy.for_branch(contract.branch_id)
-    paid = contract.payments.aggregate(t=Sum("amount"))["t"] or ZERO
-    # A contract created by a transfer was paid for by the source contract's hours.
-    paid += contract.transfers_in.filter(status=Transfer.Status.APPROVED).aggregate(
-        t=Sum("value"))["t"] or ZERO
-    consumed = -(contract.ledger.filter(
-        kind__in=[LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]).aggregate(
-        t=Sum("hours"))["t"] or ZERO)
-    return refund_quote(paid=paid, setup_fee=policy.refund_setup_fee,
-                        hours_purchased=contract.hours_purchased,
-                        hours_gifted=contract.hours_gifted, consumed_hours=consumed,
-                        unit_price=contract.amount / contract.hours_purchased,
-                        balance=contract_balance(contract))
+    return contract_refund_quotes([contract], policy=policy)[contract.pk]
+
+
+def _sums(qs: Any, key: str, value: str) -> dict[int, Decimal]:
+    return dict(qs.order_by().values_list(key).annotate(t=Sum(value)).values_list(key, "t"))
+
+
+def contract_refund_quotes(contracts: list[Contract], policy: ContractPolicy | None = None
+                           ) -> dict[int, RefundQuote]:
+    """Quotes for many contracts in a fixed number of queries (the approval queue)."""
+    ids = [c.pk for c in contracts]
+    paid = _sums(Payment.objects.filter(contract_id__in=ids), "contract_id", "amount")
+    # A contract created by (or grown by) a transfer was paid for by the source's hours.
+    moved = _sums(Transfer.objects.filter(target_contract_id__in=ids,
+                                          status=Transfer.Status.APPROVED),
+                  "target_contract_id", "value")
+    consumed = _sums(LedgerEntry.objects.filter(
+        contract_id__in=ids, kind__in=[LedgerEntry.Kind.CONSUMED, LedgerEntry.Kind.REVERSAL]),
+        "contract_id", "hours")
+    balance = _sums(LedgerEntry.objects.filter(contract_id__in=ids), "contract_id", "hours")
+    policies: dict[Any, ContractPolicy] = {}
+    quotes = {}
+    for c in contracts:
+        if policy is None and c.branch_id not in policies:
+            policies[c.branch_id] = ContractPolicy.for_branch(c.branch_id)
+        fee = (policy or policies[c.branch_id]).refund_setup_fee
+        quotes[c.pk] = refund_quote(
+            paid=paid.get(c.pk, ZERO) + moved.get(c.pk, ZERO), setup_fee=fee,
+            hours_purchased=c.hours_purchased, hours_gifted=c.hours_gifted,
+            consumed_hours=-consumed.get(c.pk, ZERO), unit_price=c.amount / c.hours_purchased,
+            balance=balance.get(c.pk, ZERO))
+    return quotes
 
 
 def _refund_notice(refund: Refund) -> None:
@@ -110,8 +131,13 @@ def _refund_notice(refund: Refund) -> None:
 
 
 @transaction.atomic
-def refund_request(*, contract: Contract, reason: str, actor: Any) -> Refund:
-    """Record a refund request and open a save attempt owned by the student's counselor."""
+def refund_request(*, contract: Contract, reason: str, actor: Any,
+                   amount: Decimal | None = None) -> Refund:
+    """Record a refund request and open a save attempt owned by the student's counselor.
+
+    `amount` is what the family agreed to at the desk: at most the branch formula's
+    figure (the quote), which is also what is asked when it is left out.
+    """
     check_request(actor, contract.student, _("a refund"))
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status not in OPEN:
@@ -124,9 +150,16 @@ def refund_request(*, contract: Contract, reason: str, actor: Any) -> Refund:
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the family asks for a refund.")})
     quote = contract_refund_quote(contract)
+    if amount is not None and (amount < 0 or amount > quote.amount):
+        raise ValidationError({"amount": ValidationError(
+            _("At most %(max)s can be refunded (branch formula); %(asked)s was asked.")
+            % {"max": quote.amount, "asked": amount}, code="above_refundable")})
+    # Without an agreed amount the formula decides at approval (lessons may follow).
+    agreed = {} if amount is None else {"asked": str(amount.quantize(CENT))}
     refund = Refund.objects.create(contract=contract, reason=reason, requested_at=timezone.now(),
-                                   requested_by=_user(actor), quote=quote.as_json(),
-                                   amount=quote.amount, hours=quote.refund_hours)
+                                   requested_by=_user(actor), quote={**quote.as_json(), **agreed},
+                                   amount=quote.amount if amount is None else amount.quantize(CENT),
+                                   hours=quote.refund_hours)
     RetentionAttempt.objects.create(refund=refund, student=contract.student,
                                     owner=contract.student.counselor, opened_at=timezone.now())
     audit(actor=actor, action="refund_request", obj=refund, branch=contract.branch,
@@ -148,6 +181,7 @@ def refund_approve(*, refund: Refund, actor: Any, note: str = "",
     refund = Refund.objects.select_for_update().select_related("contract").get(pk=refund.pk)
     contract = Contract.objects.select_for_update().get(pk=refund.contract_id)
     check_decide(actor, contract.branch, _("refunds"))
+    check_not_own_request(actor, refund.requested_by_id)
     if refund.status != Refund.Status.REQUESTED:
         raise ValidationError(_("This refund is already %(status)s.")
                               % {"status": refund.get_status_display()}, code="decided")
@@ -156,10 +190,13 @@ def refund_approve(*, refund: Refund, actor: Any, note: str = "",
                               % {"no": contract.contract_no,
                                  "status": contract.get_status_display()})
     quote = contract_refund_quote(contract)
-    if expected_amount is not None and quote.amount != expected_amount:
+    # Never more than the formula allows now, nor more than the family agreed to.
+    agreed = {"asked": refund.quote["asked"]} if "asked" in refund.quote else {}
+    payout = min(quote.amount, Decimal(agreed.get("asked", quote.amount)))
+    if expected_amount is not None and payout != expected_amount:
         raise ValidationError(_("The refund is now %(now)s, not %(shown)s (hours changed "
                                 "since the quote). Review the new figure.")
-                              % {"now": quote.amount, "shown": expected_amount},
+                              % {"now": payout, "shown": expected_amount},
                               code="quote_changed")
     now = timezone.now()
     if quote.refund_hours:
@@ -171,9 +208,10 @@ def refund_approve(*, refund: Refund, actor: Any, note: str = "",
                                    hours=-quote.forfeit_hours, occurred_at=now, refund=refund,
                                    created_by=_user(actor),
                                    note=_("Gifted hours forfeited at refund"))
-    refund.status, refund.amount, refund.hours = Refund.Status.APPROVED, quote.amount, \
+    refund.status, refund.amount, refund.hours = Refund.Status.APPROVED, payout, \
         quote.refund_hours
-    refund.quote, refund.decided_by, refund.decided_at = quote.as_json(), _user(actor), now
+    refund.quote = {**quote.as_json(), **agreed}
+    refund.decided_by, refund.decided_at = _user(actor), now
     refund.decision_note = note
     refund.save()
     Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.REFUNDED,
@@ -236,33 +274,56 @@ def _siblings(a: Student, b: Student) -> bool:
 @transaction.atomic
 def transfer_request(*, source: Contract, reason: str, actor: Any,
                      target_student: Student | None = None, target_course: Course | None = None,
-                     target_class_group: ClassGroup | None = None) -> Transfer:
-    """Ask to move a contract's remaining hours to another course / class or a sibling."""
+                     target_class_group: ClassGroup | None = None,
+                     target_contract: Contract | None = None) -> Transfer:
+    """Ask to move a contract's remaining hours to another course / class or a sibling,
+    into a new contract or (`target_contract`) an open one the student already holds.
+
+    Only paid-up contracts move: value never paid cannot be carried over and refunded.
+    """
     check_request(actor, source.student, _("a transfer"))
     source = Contract.objects.select_for_update().get(pk=source.pk)
+    if target_contract is not None:
+        target_contract = Contract.objects.select_related("course").get(pk=target_contract.pk)
+        if target_contract.pk == source.pk or target_contract.status not in OPEN:
+            raise ValidationError({"target_contract": _(
+                "Choose another open contract to transfer the hours into.")})
+        target_student = target_contract.student
+        target_course = target_contract.course
+        target_class_group = target_contract.class_group
     target_student = target_student or source.student
     target_course = target_course or (target_class_group.course if target_class_group
                                       else source.course)
     if source.status not in OPEN or contract_balance(source) <= 0:
         raise ValidationError(_("Contract %(no)s has no hours left to transfer.")
                               % {"no": source.contract_no})
+    _refuse_arrears(source)
     if target_student != source.student and not _siblings(source.student, target_student):
         raise ValidationError({"target_student": _(
             "Hours can be transferred only to a sibling (a student sharing a guardian).")})
     if target_class_group is not None and target_class_group.course_id != target_course.pk:
         raise ValidationError({"target_class_group": _(
             "The class group belongs to another course.")})
-    if (target_student == source.student and target_course.pk == source.course_id
+    if target_contract is None and (
+            target_student == source.student and target_course.pk == source.course_id
             and getattr(target_class_group, "pk", None) == source.class_group_id):
         raise ValidationError(_("The transfer would not change anything."))
     if source.transfers_out.filter(status=Transfer.Status.REQUESTED).exists():
         raise ValidationError(_("A transfer of this contract is already requested."))
     transfer = Transfer.objects.create(
         source=source, target_student=target_student, target_course=target_course,
-        target_class_group=target_class_group, reason=reason, requested_by=_user(actor),
-        requested_at=timezone.now())
+        target_class_group=target_class_group, target_contract=target_contract, reason=reason,
+        requested_by=_user(actor), requested_at=timezone.now())
     audit(actor=actor, action="transfer_request", obj=transfer, branch=source.branch)
     return transfer
+
+
+def _refuse_arrears(source: Contract) -> None:
+    owed = contract_owed(source)
+    if owed > 0:
+        raise ValidationError(_("Contract %(no)s still owes ¥%(owed)s; take the payment "
+                                "before transferring its hours.")
+                              % {"no": source.contract_no, "owed": owed}, code="arrears")
 
 
 @transaction.atomic
@@ -277,16 +338,27 @@ def transfer_approve(*, transfer: Transfer, actor: Any) -> Transfer:
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     source = Contract.objects.select_for_update().get(pk=transfer.source_id)
     check_decide(actor, source.branch, _("transfers"))
+    check_not_own_request(actor, transfer.requested_by_id)
     if transfer.status != Transfer.Status.REQUESTED:
         raise ValidationError(_("This transfer is already %(status)s.")
                               % {"status": transfer.get_status_display()}, code="decided")
     if source.status not in OPEN:
         raise ValidationError(_("Contract %(no)s is %(status)s and cannot be transferred.")
                               % {"no": source.contract_no, "status": source.get_status_display()})
+    _refuse_arrears(source)
+    existing = None
+    if transfer.target_contract_id:
+        existing = Contract.objects.select_for_update().get(pk=transfer.target_contract_id)
+        if existing.status not in OPEN:
+            raise ValidationError(_("Contract %(no)s is %(status)s and cannot take hours.")
+                                  % {"no": existing.contract_no,
+                                     "status": existing.get_status_display()})
     balance = contract_balance(source)
     paid_left, gifted_left = split_remaining(balance=balance, hours_gifted=source.hours_gifted)
     value = (paid_left * source.amount / source.hours_purchased).quantize(CENT)
-    price = transfer.target_course.unit_price
+    # Into an open contract: at that contract's own paid price per hour, so its refund
+    # formula (paid - hours x price) stays right; else at the course's list price.
+    price = existing.unit_price if existing is not None else transfer.target_course.unit_price
     if price <= 0:
         raise ValidationError(_("The target course has no price per hour."))
     hours_in = (value / price).quantize(CENT, rounding=ROUND_DOWN)
@@ -294,15 +366,23 @@ def transfer_approve(*, transfer: Transfer, actor: Any) -> Transfer:
         raise ValidationError(_("No purchased hours are left to transfer."))
     today, now = timezone.localdate(), timezone.now()
     student = transfer.target_student
-    target = Contract(
-        contract_no=f"T{transfer.pk}-{source.contract_no}"[:40], student=student,
-        branch=student.branch, course=transfer.target_course,
-        class_group=transfer.target_class_group, hours_purchased=hours_in,
-        hours_gifted=gifted_left, list_price=value, valid_from=today,
-        valid_until=max(source.valid_until, today), signed_on=today,
-        is_trial=source.is_trial, sales_counselor=student.counselor)
-    target.full_clean()
-    target.save()
+    if existing is not None:
+        # The package grows by what moved in: hours, gifted hours and their value.
+        Contract.objects.filter(pk=existing.pk).update(
+            hours_purchased=F("hours_purchased") + hours_in,
+            hours_gifted=F("hours_gifted") + gifted_left, list_price=F("list_price") + value,
+            status=Contract.Status.ACTIVE, ended_on=None, updated_at=now)
+        target = Contract.objects.get(pk=existing.pk)
+    else:
+        target = Contract(
+            contract_no=f"T{transfer.pk}-{source.contract_no}"[:40], student=student,
+            branch=student.branch, course=transfer.target_course,
+            class_group=transfer.target_class_group, hours_purchased=hours_in,
+            hours_gifted=gifted_left, list_price=value, valid_from=today,
+            valid_until=max(source.valid_until, today), signed_on=today,
+            is_trial=source.is_trial, sales_counselor=student.counselor)
+        target.full_clean()
+        target.save()
     common = {"occurred_at": now, "transfer": transfer, "created_by": _user(actor)}
     LedgerEntry.objects.create(contract=source, kind=LedgerEntry.Kind.TRANSFER_OUT,
                                hours=-balance, note=_("Transferred to %(no)s")

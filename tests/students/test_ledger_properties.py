@@ -74,7 +74,9 @@ def run(ops, shortfall):
 
     branch = BranchFactory(code="prop")
     ContractPolicy.objects.create(branch=branch, shortfall=shortfall)
-    manager = staff(Role.MANAGER, branch, username=f"m{StudentFactory._meta.model.objects.count()}")
+    n = StudentFactory._meta.model.objects.count()
+    manager = staff(Role.MANAGER, branch, username=f"m{n}")
+    desk = staff(Role.FRONT_DESK, branch, username=f"d{n}")  # requests; the manager decides
     group = klass(branch)
     students = [StudentFactory(branch=branch) for _ in range(2)]
     today = timezone.localdate()
@@ -83,7 +85,7 @@ def run(ops, shortfall):
         contracts = list(Contract.objects.order_by("pk"))
         try:
             if op[0] == "contract":
-                enrolled(group, student=students[op[1]], hours=op[2],
+                enrolled(group, student=students[op[1]], hours=op[2], paid="8000",
                          valid_from=today - dt.timedelta(days=10),
                          valid_until=today + dt.timedelta(days=op[3]))
             elif op[0] == "roll_call":
@@ -91,11 +93,11 @@ def run(ops, shortfall):
                 roll_call_take(session=sessions[op[1]], marks=marks, actor=manager)
             elif op[0] == "refund" and contracts:
                 c = contracts[op[1] % len(contracts)]
-                refund_approve(refund=refund_request(contract=c, reason="x", actor=manager),
+                refund_approve(refund=refund_request(contract=c, reason="x", actor=desk),
                                actor=manager)
             elif op[0] == "transfer" and contracts:
                 c = contracts[op[1] % len(contracts)]
-                t = transfer_request(source=c, reason="x", actor=manager,
+                t = transfer_request(source=c, reason="x", actor=desk,
                                      target_course=CourseFactory(unit_price=Decimal(op[2])))
                 transfer_approve(transfer=t, actor=manager)
             elif op[0] == "expire":

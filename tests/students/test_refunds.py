@@ -71,12 +71,13 @@ def test_only_a_manager_of_the_branch_or_head_office_approves(branch_a, manager_
     assert not LedgerEntry.objects.filter(kind="refunded").exists()
 
 
-def test_own_branch_manager_approves_and_the_ledger_ends_at_zero(branch_a, manager_a):
+def test_own_branch_manager_approves_and_the_ledger_ends_at_zero(branch_a, manager_a,
+                                                                     front_desk_a):
     policy(branch_a, refund_setup_fee=D("300"))
     group = klass(branch_a)
     c = enrolled(group, gifted="4", paid="8000")
     roll_call_take(session=lesson(group), all_present=True, actor=manager_a)
-    refund = refund_request(contract=c, reason="转学", actor=manager_a)
+    refund = refund_request(contract=c, reason="转学", actor=front_desk_a)
     shown = contract_refund_quote(c).amount
     assert shown == D("7300.00")  # 8000 - 300 - 2 h x 200
     refund = refund_approve(refund=refund, actor=manager_a, expected_amount=shown)
@@ -96,10 +97,11 @@ def test_head_office_may_approve_any_branch(branch_b, head_office, manager_b):
     assert refund_approve(refund=refund, actor=head_office).status == "approved"
 
 
-def test_an_approval_refuses_a_quote_that_changed_since_it_was_shown(branch_a, manager_a):
+def test_an_approval_refuses_a_quote_that_changed_since_it_was_shown(branch_a, manager_a,
+                                                                     front_desk_a):
     group = klass(branch_a)
     c = enrolled(group, paid="8000")
-    refund = refund_request(contract=c, reason="x", actor=manager_a)
+    refund = refund_request(contract=c, reason="x", actor=front_desk_a)
     shown = refund.amount
     roll_call_take(session=lesson(group), all_present=True, actor=manager_a)
     with pytest.raises(ValidationError, match="not 8000"):
@@ -118,12 +120,13 @@ def test_a_saved_family_withdraws_the_refund_request(branch_a, counselor_a, mana
     assert Contract.objects.get().status == "active"
 
 
-def test_a_refunded_contracts_roll_call_can_no_longer_be_corrected(branch_a, manager_a):
+def test_a_refunded_contracts_roll_call_can_no_longer_be_corrected(branch_a, manager_a,
+                                                                     front_desk_a):
     group = klass(branch_a)
     c = enrolled(group, paid="8000")
     session = lesson(group)
     roll_call_take(session=session, all_present=True, actor=manager_a)
-    refund_approve(refund=refund_request(contract=c, reason="x", actor=manager_a),
+    refund_approve(refund=refund_request(contract=c, reason="x", actor=front_desk_a),
                    actor=manager_a)
     with pytest.raises(ValidationError, match="can no longer be corrected"):
         roll_call_take(session=session, marks={c.student_id: "leave"}, actor=manager_a)
