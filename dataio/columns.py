@@ -46,24 +46,37 @@ def _parent_cols(slot: str, layout: str) -> list[Col]:
     zh_n = n
     key = f"parent{n}" if n else "parent"
     zh_prefix = f"家长{zh_n}"
-    extra_name = ("家长", "父母姓名", "联系人", "监护人", "监护人姓名") if not n else (
-        f"家长{n}", f"监护人{n}", f"联系人{n}")
+    extra_name = ("家长", "父母姓名", "联系人", "监护人", "监护人姓名", "家长姓名",
+                  "联系人姓名") if not n else (
+        f"家长{n}", f"监护人{n}", f"联系人{n}", f"家长姓名{n}", f"联系人姓名{n}",
+        f"联系人{n}姓名", f"监护人{n}姓名", f"姓名{n}")
+    # Old systems number the contact columns (电话1, 手机2, 联系电话1...).
     extra_phone = ("家长手机", "手机", "手机号", "电话", "联系电话", "联系方式", "家长手机号",
-                   "mobile", "phone") if not n else (f"家长{n}手机", f"家长{n}手机号",
-                                                       f"联系人{n}电话", f"监护人{n}电话")
+                   "家长电话", "mobile", "phone") if not n else (
+        f"家长{n}手机", f"家长{n}手机号", f"联系人{n}电话", f"监护人{n}电话", f"电话{n}",
+        f"手机{n}", f"手机号{n}", f"联系电话{n}", f"联系方式{n}", f"家长电话{n}",
+        f"家长手机{n}", f"phone{n}", f"mobile{n}")
     return [
         Col(f"{key}_name", f"{zh_prefix}姓名", f"{key}_name", aliases=extra_name,
             required=(n in ("", "1")), layout=layout),
         Col(f"{key}_phone", f"{zh_prefix}电话", f"{key}_phone", aliases=extra_phone,
             required=(n in ("", "1")), layout=layout),
         Col(f"{key}_relation", f"{zh_prefix}关系", f"{key}_relation",
-            aliases=(f"与学员关系{n}", f"{zh_prefix}身份"),
+            aliases=(f"与学员关系{n}", f"{zh_prefix}身份", f"关系{n}", f"联系人{n}关系",
+                     f"称谓{n}") if n else ("与学员关系", "家长身份", "关系", "称谓"),
             help=_("mother/father/grandparent/other, or 妈妈/爸爸/奶奶..."), layout=layout),
     ]
 
 
+EXTERNAL_ID_ALIASES = ("学号", "学生编号", "学员号", "学生号", "学员ID", "学员id", "编号",
+                       "student_no", "student_number", "student_id", "external_id")
+
 STUDENT_BASE = [
-    Col("branch", "校区", "branch", aliases=("分部", "校区代码", "branch_code", "campus")),
+    Col("branch", "校区", "branch", aliases=("分部", "校区代码", "branch_code", "campus",
+                                             "所属校区", "校区名称")),
+    Col("external_id", "学员编号", "student_number", aliases=EXTERNAL_ID_ALIASES,
+        help=_("The previous system's student number; later files (contracts, attendance, "
+               "visits...) may name the student by it.")),
     Col("name_zh", "学员姓名", "student_name", required=True,
         aliases=("姓名", "学生姓名", "学员", "学生", "孩子姓名", "name", "name_zh")),
     Col("name_en", "英文名", "english_name", aliases=("name_en",)),
@@ -78,18 +91,30 @@ STUDENT_BASE = [
                "child's data")),
     Col("consent_method", "同意方式", "consent_method",
         help=_("纸质/电子签名/录音电话 or paper/esign/recorded_call")),
+    Col("decision_maker", "决策人", "decision_maker",
+        aliases=("决策者", "决策方式", "决策类型", "decision_style"),
+        help=_("学生/家长/共同 or student/parent/joint")),
+    Col("counselor", "课程顾问", "counselor",
+        aliases=("顾问", "学管师", "学管", "班主任", "负责人", "advisor"),
+        help=_("The staff member's name or login")),
+    Col("source", "来源渠道", "source",
+        aliases=("来源", "渠道", "信息来源", "了解途径", "客户来源", "channel"),
+        help=_("A source channel's name or code; other text is kept as the source detail")),
 ]
 
 STUDENT_WIDE = [*STUDENT_BASE, *_parent_cols("1", "wide"), *_parent_cols("2", "wide")]
 STUDENT_LONG = [*STUDENT_BASE, *_parent_cols("", "long")]
 
-# Columns that name an existing student in the other kinds.
+# Columns that name an existing student in the other kinds: the previous system's
+# student number, or else the name and a guardian's phone (Importer.readers checks that
+# a file has one or the other).
 STUDENT_REF = [
-    Col("name_zh", "学员姓名", "student_name", required=True,
+    Col("external_id", "学员编号", "student_number", aliases=EXTERNAL_ID_ALIASES),
+    Col("name_zh", "学员姓名", "student_name",
         aliases=("姓名", "学生姓名", "学员", "学生", "name")),
-    Col("parent_phone", "家长电话", "parent_phone", required=True,
+    Col("parent_phone", "家长电话", "parent_phone",
         aliases=("家长手机", "手机", "手机号", "电话", "联系电话", "parent1_phone", "家长1电话",
-                 "phone")),
+                 "电话1", "手机1", "phone")),
 ]
 
 CONTRACT_COLS = [

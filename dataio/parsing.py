@@ -250,3 +250,17 @@ def exam_kind(value: Cell) -> str:
 
 def grade_label(code: str) -> str:
     return str(Grade(code).label) if code in Grade.values else code
+
+
+_DECISION = {
+    **dict.fromkeys(["student_led", "studentled", "student", "学生", "学员", "孩子", "学生主导",
+                     "学员主导", "学员主导型", "学生主导型", "学生本人", "本人"], "student_led"),
+    **dict.fromkeys(["parent_led", "parentled", "parent", "家长", "父母", "妈妈", "爸爸", "母亲",
+                     "父亲", "家长主导", "家长主导型"], "parent_led"),
+    **dict.fromkeys(["joint", "共同", "共同决策", "双方", "一起", "都有"], "joint"),
+}
+
+
+def decision_style(value: Cell) -> str:
+    """DOMAIN.md §2: who decides (学员主导型 / 家长主导型 / joint)."""
+    return _choice(value, _DECISION, _lazy("decision maker"))

@@ -111,6 +111,7 @@ def _errors(plan: Plan) -> tuple[list[dict[str, Any]], int]:
 def _summary(plan: Plan, sheet: Sheet | None) -> dict[str, Any]:
     return {"counts": plan.counts(), "layout": plan.layout,
             "encoding": sheet.encoding if sheet else "",
+            "warnings": plan.warnings[:MAX_STORED_ERRORS], "warning_count": len(plan.warnings),
             "rows": [{"row": r.row, "action": r.action, "text": r.text}
                      for r in plan.rows[:MAX_PREVIEW_ROWS]]}
 

@@ -22,6 +22,7 @@ from crm.permissions import scope_branches
 from parents.phones import normalize_phone
 
 from ..columns import Col, HeaderMap, columns_for, map_headers
+from ..models import ImportKind
 from ..parsing import CellError, text
 from ..readers import Cell, Sheet
 
@@ -48,6 +49,9 @@ class Plan:
     layout: str = ""
     rows: list[RowPlan] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Kept rows with something to review (a contact name that differs, an unknown
+    # counselor...): same shape as errors.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     # importer-specific prepared records for apply()
     items: list[Any] = field(default_factory=list)
     rows_total: int = 0
@@ -108,6 +112,7 @@ class RowReader:
         self.headers = headers
         self.columns = columns
         self.errors: list[dict[str, Any]] = []
+        self.warnings: list[dict[str, Any]] = []
 
     def raw(self, key: str) -> Cell:
         i = self.headers.index.get(key)
@@ -123,6 +128,11 @@ class RowReader:
 
     def error(self, key: str, reason: str) -> None:
         self.errors.append({"row": self.row, "column": self.column(key), "reason": str(reason)})
+
+    def warn(self, key: str, reason: str) -> None:
+        """The row is imported, but something in it should be looked at."""
+        self.warnings.append({"row": self.row, "column": self.column(key),
+                              "reason": str(reason)})
 
     def get(self, key: str, parse: Callable[..., Any] = text, **kwargs: Any) -> Any:
         """The parsed cell; on a bad value the error is recorded and None returned.
@@ -179,6 +189,19 @@ class Importer:
             plan.errors.append({"row": 1, "column": c.zh if _lang_zh() else c.en,
                                 "reason": _("Required column is missing (expected “%(zh)s” "
                                             "or “%(en)s”).") % {"zh": c.zh, "en": c.en}})
+        if (self.kind != ImportKind.STUDENTS and "external_id" in by_key
+                and "external_id" not in headers.index):
+            # The student is named by number, or else by name and a guardian's phone.
+            for key in ("name_zh", "parent_phone"):
+                if key not in headers.index:
+                    c = by_key[key]
+                    missing.append(c)
+                    plan.errors.append({"row": 1, "column": c.zh if _lang_zh() else c.en,
+                                        "reason": _("Required column is missing: give the "
+                                                    "student number (学员编号), or the "
+                                                    "student's name and a guardian's phone "
+                                                    "(expected “%(zh)s” or “%(en)s”).")
+                                        % {"zh": c.zh, "en": c.en}})
         plan.rows_total = len(sheet.rows)
         if missing:
             return None
@@ -196,6 +219,7 @@ class Importer:
                ) -> Plan:
         """Per-row outcome: any error makes the row an error row."""
         for r in readers:
+            plan.warnings.extend(r.warnings)
             if r.errors:
                 plan.errors.extend(r.errors)
                 plan.rows.append(RowPlan(r.row, Action.ERROR,
@@ -204,6 +228,7 @@ class Importer:
                 action, what = texts.get(r.row, (Action.MATCH, ""))
                 plan.rows.append(RowPlan(r.row, action, what))
         plan.errors.sort(key=lambda e: e["row"])
+        plan.warnings.sort(key=lambda e: e["row"])
         return plan
 
 
@@ -239,6 +264,70 @@ def students_by_name_and_phone(pairs: set[tuple[str, str]], allowed_branch_ids: 
                 found.setdefault(key, []).append(
                     {"id": row["student_id"], "branch_id": row["student__branch_id"]})
     return found
+
+
+def students_by_external_id(numbers: set[str], allowed_branch_ids: set[int]
+                            ) -> dict[str, list[dict[str, Any]]]:
+    """Previous-system student number -> the students holding it (one per branch)."""
+    from students.models import Student
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part in chunks(sorted(numbers)):
+        for row in Student.objects.filter(external_id__in=part,
+                                          branch_id__in=allowed_branch_ids).values(
+                "id", "external_id", "branch_id"):
+            found.setdefault(row["external_id"], []).append(
+                {"id": row["id"], "branch_id": row["branch_id"]})
+    return found
+
+
+class StudentRefs:
+    """Finds the student each row names: by the previous system's student number
+    (学员编号) when the row has one, else by name and a guardian's phone; set-based."""
+
+    def __init__(self, ctx: Context, readers: list[RowReader]):
+        self.ctx = ctx
+        numbers = {text(r.raw("external_id")) for r in readers} - {""}
+        self.by_number = students_by_external_id(numbers, ctx.allowed_ids)
+        pairs = set()
+        for r in readers:
+            if text(r.raw("external_id")) and text(r.raw("external_id")) in self.by_number:
+                continue
+            name = text(r.raw("name_zh"))
+            try:
+                phone = normalize_phone(text(r.raw("parent_phone")))
+            except ValidationError:
+                continue
+            pairs.add((name, phone))
+        self.by_pair = students_by_name_and_phone(pairs, ctx.allowed_ids)
+
+    @property
+    def ids(self) -> set[int]:
+        return ({h["id"] for hits in self.by_number.values() for h in hits}
+                | {h["id"] for hits in self.by_pair.values() for h in hits})
+
+    def resolve(self, r: RowReader) -> int | None:
+        number = text(r.raw("external_id"))
+        if number:
+            hits = self.by_number.get(number, [])
+            if len(hits) > 1 and self.ctx.branch is not None:
+                hits = [h for h in hits if h["branch_id"] == self.ctx.branch.pk]
+            if len(hits) == 1:
+                return hits[0]["id"]
+            if len(hits) > 1:
+                r.error("external_id", _("Student number %(no)s is used in several branches: "
+                                         "choose the default branch for the file.")
+                        % {"no": number})
+                return None
+            if not text(r.raw("name_zh")) or not text(r.raw("parent_phone")):
+                r.error("external_id", _("No student with the student number %(no)s is "
+                                         "registered.") % {"no": number})
+                return None
+        name = text(r.raw("name_zh"))
+        if not name:
+            r.error("name_zh", _("This value is required."))
+        phone = r.phone("parent_phone")
+        return resolve_student(r, self.by_pair, name or None, phone, self.ctx.allowed_ids)
 
 
 def resolve_student(r: RowReader, found: dict[tuple[str, str], list[dict[str, Any]]],

@@ -1,9 +1,9 @@
 """Contracts (opening balances), payments, exam scores and attendance history.
 
-Each names an existing student by name and a guardian's phone (import students and
-parents first). Natural keys: contract number; payment reference (else contract,
-amount and time); exam (student, subject, exam name, date); attendance (session by
-class + date + start time, student).
+Each names an existing student by the previous system's student number (学员编号), or
+by name and a guardian's phone (import students and parents first). Natural keys:
+contract number; payment reference (else contract, amount and time); exam (student,
+subject, exam name, date); attendance (session by class + date + start time, student).
 
 Business rules stay in one place: prepayment caps come from
 students.services.prepayment_errors (the same call contract_create makes); field and
@@ -25,7 +25,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parents.phones import normalize_phone
 from students.models import (
     Attendance,
     ClassGroup,
@@ -48,30 +47,11 @@ from .base import (
     Importer,
     Plan,
     RowReader,
+    StudentRefs,
     chunks,
-    resolve_student,
-    students_by_name_and_phone,
 )
 
 ZERO = Decimal("0")
-
-
-def _student_refs(readers: list[RowReader]) -> set[tuple[str, str]]:
-    pairs = set()
-    for r in readers:
-        name = parsing.text(r.raw("name_zh"))
-        try:
-            phone = normalize_phone(parsing.text(r.raw("parent_phone")))
-        except ValidationError:
-            continue
-        pairs.add((name, phone))
-    return pairs
-
-
-def _student(imp: Importer, r: RowReader, found: dict) -> int | None:
-    name = r.get("name_zh")
-    phone = r.phone("parent_phone")
-    return resolve_student(r, found, name, phone, imp.ctx.allowed_ids)
 
 
 def _clean(r: RowReader, obj: Any, exclude: list[str], fields: dict[str, str]) -> bool:
@@ -100,14 +80,14 @@ class ContractImporter(Importer):
         readers = self.readers(sheet, plan)
         if readers is None:
             return plan
-        found = students_by_name_and_phone(_student_refs(readers), self.ctx.allowed_ids)
+        refs = StudentRefs(self.ctx, readers)
         numbers = {parsing.text(r.raw("contract_no")) for r in readers}
         existing = {}
         for part in chunks(sorted(numbers)):
             existing.update({c["contract_no"]: c for c in Contract.objects.filter(
                 contract_no__in=part).values("contract_no", "student_id")})
         courses = list(Course.objects.filter(is_active=True))
-        ids = {h["id"] for hits in found.values() for h in hits}
+        ids = refs.ids
         students = {s.pk: s for s in Student.objects.filter(pk__in=ids).select_related("branch")}
         hours_left = dict(LedgerEntry.objects.filter(
             contract__student_id__in=ids,
@@ -122,7 +102,7 @@ class ContractImporter(Importer):
         today = timezone.localdate()
         for r in readers:
             no = r.get("contract_no")
-            sid = _student(self, r, found)
+            sid = refs.resolve(r)
             course_raw = parsing.text(r.raw("course"))
             bought = r.get("hours_purchased", parsing.decimal, minimum=Decimal("0.01"))
             gifted = r.get("hours_gifted", parsing.decimal, required=False,
@@ -294,8 +274,8 @@ class ExamImporter(Importer):
         readers = self.readers(sheet, plan)
         if readers is None:
             return plan
-        found = students_by_name_and_phone(_student_refs(readers), self.ctx.allowed_ids)
-        ids = sorted({h["id"] for hits in found.values() for h in hits})
+        refs = StudentRefs(self.ctx, readers)
+        ids = sorted(refs.ids)
         known: set[tuple[Any, ...]] = set()
         for part in chunks(ids):
             known |= set(ExamScore.objects.filter(student_id__in=part).values_list(
@@ -303,7 +283,7 @@ class ExamImporter(Importer):
         texts: dict[int, tuple[str, str]] = {}
         seen: dict[tuple[Any, ...], int] = {}
         for r in readers:
-            sid = _student(self, r, found)
+            sid = refs.resolve(r)
             exam = r.get("exam_name")
             subject = r.get("subject", parsing.subject)
             score = r.get("score", parsing.decimal, minimum=ZERO)
@@ -358,7 +338,7 @@ class AttendanceImporter(Importer):
         readers = self.readers(sheet, plan)
         if readers is None:
             return plan
-        found = students_by_name_and_phone(_student_refs(readers), self.ctx.allowed_ids)
+        refs = StudentRefs(self.ctx, readers)
         groups = {(g.name.lower()): g for g in ClassGroup.objects.filter(
             branch_id__in=self.ctx.allowed_ids).select_related("branch")}
         sessions = {(s.class_group_id, s.date, s.start_time): s.pk
@@ -373,7 +353,7 @@ class AttendanceImporter(Importer):
             day = r.get("date", parsing.date, not_future=True)
             start = r.get("start_time", parsing.time)
             end = r.get("end_time", parsing.time)
-            sid = _student(self, r, found)
+            sid = refs.resolve(r)
             status = r.get("status", parsing.attendance_status)
             group = groups.get((gname or "").lower())
             if gname and group is None:
