@@ -190,7 +190,8 @@ class HeaderMap:
     unknown: list[str] = field(default_factory=list)
 
 
-def map_headers(kind: str, headers: list[str]) -> HeaderMap:
+def map_headers(kind: str, headers: list[str], mapping: dict[str, str] | None = None
+                ) -> HeaderMap:
     """Match the file's header row to a kind's columns.
 
     Students come in two layouts: one row per student with parent1_*/parent2_* columns
@@ -198,17 +199,27 @@ def map_headers(kind: str, headers: list[str]) -> HeaderMap:
     with any numbered parent column is wide.
     """
     normed = [norm_header(h) for h in headers]
+    mapping = {norm_header(k): v for k, v in (mapping or {}).items()}
     cols = SPECS[kind]
     layout = ""
     if kind == ImportKind.STUDENTS:
         wide_keys = {a for c in STUDENT_WIDE if c.layout == "wide" for a in c.all_aliases}
-        layout = "wide" if any(n in wide_keys for n in normed) else "long"
+        wide_mapped = {c.key for c in STUDENT_WIDE if c.layout == "wide"}
+        layout = "wide" if any(n in wide_keys or mapping.get(n) in wide_mapped
+                               for n in normed) else "long"
         cols = STUDENT_WIDE if layout == "wide" else STUDENT_LONG
     index: dict[str, int] = {}
     written: dict[str, str] = {}
     unknown: list[str] = []
+    keys = {c.key for c in cols}
+    # The user's mapping first: it wins over the aliases ("" ignores a header).
     for i, n in enumerate(normed):
-        if not n:
+        key = mapping.get(n) if n else None
+        if key and key in keys and key not in index:
+            index[key] = i
+            written[key] = str(headers[i]).strip()
+    for i, n in enumerate(normed):
+        if not n or n in mapping:
             continue
         for col in cols:
             if n in col.all_aliases and col.key not in index:
@@ -223,4 +234,19 @@ def map_headers(kind: str, headers: list[str]) -> HeaderMap:
 def columns_for(kind: str, layout: str = "") -> list[Col]:
     if kind == ImportKind.STUDENTS and layout == "long":
         return STUDENT_LONG
+    return SPECS[kind]
+
+
+def column_label(col: Col) -> str:
+    """How a column is named to a person: its Chinese header and its English one in words."""
+    return f"{col.zh} · {col.en.replace('_', ' ')}"
+
+
+def mappable_columns(kind: str, layout: str = "") -> list[Col]:
+    """The columns a header can be mapped to (students: both layouts' parent columns)."""
+    if kind == ImportKind.STUDENTS:
+        seen: dict[str, Col] = {}
+        for c in [*STUDENT_WIDE, *STUDENT_LONG]:
+            seen.setdefault(c.key, c)
+        return list(seen.values())
     return SPECS[kind]

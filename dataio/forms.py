@@ -11,7 +11,7 @@ from lifecycle.periods import Period
 from students.choices import Grade
 
 from .exports import exports_for
-from .models import ImportKind
+from .models import ColumnTemplate, ImportKind
 from .services import import_kinds_for
 
 
@@ -28,16 +28,31 @@ class ImportForm(forms.Form):
     branch = forms.ModelChoiceField(label=_("Default branch"), queryset=Branch.objects.none(),
                                     required=False,
                                     help_text=_("For rows without a branch column."))
+    template = forms.ModelChoiceField(
+        label=_("Column mapping"), queryset=ColumnTemplate.objects.none(), required=False,
+        empty_label=_("Recognise the headers"),
+        help_text=_("A mapping saved from an earlier file of the same source system."))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         kinds = import_kinds_for(user)
         self.fields["kind"].choices = [(k, ImportKind(k).label) for k in kinds]
+        field = self.fields["template"]
+        field.queryset = ColumnTemplate.objects.filter(kind__in=kinds)
+        field.label_from_instance = lambda t: (f"{t.source_system} · {t.name} "
+                                               f"({ImportKind(t.kind).label})")
         if sees_all_branches(user):
             self.fields["branch"].queryset = scope_branches(user, Branch.objects.all())
         else:
             del self.fields["branch"]
         _bootstrap(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        template = data.get("template")
+        if template is not None and data.get("kind") and template.kind != data["kind"]:
+            self.add_error("template", _("This template is for another kind of data."))
+        return data
 
 
 class ExportForm(forms.Form):

@@ -28,8 +28,10 @@ from crm.permissions import branch_of, role_of, sees_all_branches
 from crm.roles import Role
 from crm.services import audit
 
+from .columns import columns_for, map_headers, mappable_columns, norm_header
 from .importers import Context, Plan, importer_for
-from .models import MAX_PREVIEW_ROWS, MAX_STORED_ERRORS, ImportJob, ImportKind
+from .models import MAX_PREVIEW_ROWS, MAX_STORED_ERRORS, ColumnTemplate, ImportJob, ImportKind
+from .parsing import text
 from .readers import Sheet, read_file
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,8 @@ def _require(user: Any, kind: str) -> None:
 # --------------------------------------------------------------------------- jobs
 def import_job_create(*, actor: Any, kind: str, upload: UploadedFile,
                       branch: Branch | None = None, language: str = "",
-                      run_later: bool = True) -> ImportJob:
+                      run_later: bool = True, template: ColumnTemplate | None = None,
+                      options: dict[str, Any] | None = None) -> ImportJob:
     """Store the upload and queue its dry run (after commit, so the worker finds it)."""
     _require(actor, kind)
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
@@ -74,7 +77,11 @@ def import_job_create(*, actor: Any, kind: str, upload: UploadedFile,
     elif branch is not None and not sees_all_branches(actor) and branch != branch_of(actor):
         raise PermissionDenied(_("You may not import into branch %(branch)s.")
                                % {"branch": branch.name})
+    if template is not None and template.kind != kind:
+        raise ValidationError({"template": _("This template is for another kind of data.")})
     job = ImportJob(kind=kind, file=upload, original_name=upload.name[:255], branch=branch,
+                    mapping=dict(template.mapping) if template else {},
+                    options=options or {},
                     created_by=actor if getattr(actor, "pk", None) else None,
                     language=language or translation.get_language() or settings.LANGUAGE_CODE)
     job.save()
@@ -94,6 +101,67 @@ def import_job_revalidate(*, job: ImportJob, actor: Any) -> ImportJob:
     return job
 
 
+def import_job_map(*, job: ImportJob, actor: Any, mapping: dict[str, str],
+                   source_system: str = "", template_name: str = "") -> ImportJob:
+    """Map the file's headers to columns ("" ignores one), optionally save the mapping as
+    a named template of its source system, and check the file again."""
+    _require(actor, job.kind)
+    if job.is_running or job.status == ImportJob.Status.DONE:
+        raise ValidationError(_("The mapping can be changed only before the import, once "
+                                "the check has finished."))
+    labels = {c.key: c for c in mappable_columns(job.kind)}
+    clean: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for header, key in mapping.items():
+        if key and key not in labels:
+            raise ValidationError({"mapping": _("Unknown column for the header “%(header)s”.")
+                                   % {"header": header}})
+        if key and key in taken:
+            raise ValidationError({"mapping": _(
+                "The headers “%(a)s” and “%(b)s” are both mapped to %(col)s.")
+                % {"a": taken[key], "b": header, "col": labels[key].zh}})
+        if key:
+            taken[key] = header
+        if norm_header(header):
+            clean[norm_header(header)] = key
+    source_system, template_name = source_system.strip(), template_name.strip()
+    if template_name and not source_system:
+        raise ValidationError({"source_system": _("Name the source system the template is "
+                                                  "for.")})
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(mapping=clean)
+        if template_name:
+            column_template_save(kind=job.kind, source_system=source_system,
+                                 name=template_name, mapping=clean, actor=actor)
+    job.refresh_from_db()
+    return import_job_revalidate(job=job, actor=actor)
+
+
+def column_template_save(*, kind: str, source_system: str, name: str,
+                         mapping: dict[str, str], actor: Any) -> ColumnTemplate:
+    """Create or replace the named template (one per kind, source system and name)."""
+    _require(actor, kind)
+    template, _created = ColumnTemplate.objects.update_or_create(
+        kind=kind, source_system=source_system[:80], name=name[:80],
+        defaults={"mapping": mapping,
+                  "created_by": actor if getattr(actor, "pk", None) else None})
+    return template
+
+
+def suggested_template(job: ImportJob) -> ColumnTemplate | None:
+    """The saved template of this kind that knows most of the file's unknown headers."""
+    headers = ((job.summary or {}).get("columns") or {}).get("headers") or []
+    unknown = {norm_header(h["header"]) for h in headers if h.get("unknown")}
+    if not unknown:
+        return None
+    best, score = None, 0
+    for t in ColumnTemplate.objects.filter(kind=job.kind):
+        hits = len(unknown & set(t.mapping))
+        if hits > score:
+            best, score = t, hits
+    return best
+
+
 def _sheet(job: ImportJob) -> Sheet:
     with job.file.open("rb") as fh:
         data = fh.read()
@@ -101,15 +169,40 @@ def _sheet(job: ImportJob) -> Sheet:
 
 
 def _context(job: ImportJob, progress: Any) -> Context:
-    return Context(actor=job.created_by, branch=job.branch, progress=progress)
+    return Context(actor=job.created_by, branch=job.branch, progress=progress,
+                   mapping=job.mapping or {}, options=job.options or {})
+
+
+PREVIEW_ROWS = 5
+
+
+def _columns(job: ImportJob, sheet: Sheet) -> dict[str, Any]:
+    """The file's headers as matched (for the mapping form) and its first rows."""
+    hm = map_headers(job.kind, sheet.headers, job.mapping or {})
+    by_index = {i: k for k, i in hm.index.items()}
+    mapped = {norm_header(k) for k in (job.mapping or {})}
+    headers = [{"header": str(h), "key": by_index.get(i, ""),
+                "mapped": norm_header(h) in mapped,
+                "unknown": str(h) in hm.unknown and bool(str(h).strip())}
+               for i, h in enumerate(sheet.headers)]
+    cols = columns_for(job.kind, hm.layout)
+    missing = [c.key for c in cols if c.required and c.key not in hm.index]
+    preview = [[_shown(v) for v in cells[:len(sheet.headers)]]
+               for _n, cells in sheet.rows[:PREVIEW_ROWS]]
+    return {"headers": headers, "missing": missing, "preview": preview}
+
+
+def _shown(value: Any) -> str:
+    return text(value)[:60]
 
 
 def _errors(plan: Plan) -> tuple[list[dict[str, Any]], int]:
     return plan.errors[:MAX_STORED_ERRORS], len(plan.errors)
 
 
-def _summary(plan: Plan, sheet: Sheet | None) -> dict[str, Any]:
-    return {"counts": plan.counts(), "layout": plan.layout,
+def _summary(plan: Plan, sheet: Sheet | None, columns: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    return {"counts": plan.counts(), "layout": plan.layout, "columns": columns,
             "encoding": sheet.encoding if sheet else "",
             "warnings": plan.warnings[:MAX_STORED_ERRORS], "warning_count": len(plan.warnings),
             "rows": [{"row": r.row, "action": r.action, "text": r.text}
@@ -132,9 +225,11 @@ def import_validate(*, job_id: int) -> ImportJob:
     with translation.override(job.language or settings.LANGUAGE_CODE):
         progress = _Progress(job.pk)
         sheet: Sheet | None = None
+        columns: dict[str, Any] | None = None
         try:
             sheet = _sheet(job)
             ImportJob.objects.filter(pk=job.pk).update(rows_total=len(sheet.rows))
+            columns = _columns(job, sheet)
             plan = importer_for(job.kind, _context(job, progress)).plan(sheet)
         except ValidationError as exc:
             plan = Plan(kind=job.kind)
@@ -144,7 +239,8 @@ def import_validate(*, job_id: int) -> ImportJob:
         errors, count = _errors(plan)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.VALIDATED, rows_total=plan.rows_total,
-            rows_done=plan.rows_total, summary=_summary(plan, sheet), errors=errors,
+            rows_done=plan.rows_total, summary=_summary(plan, sheet, columns),
+            errors=errors,
             error_count=count, validated_at=timezone.now())
     job.refresh_from_db()
     return job

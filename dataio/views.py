@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from crm.permissions import role_of
 
 from . import exports, selectors, services
+from .columns import column_label, mappable_columns, norm_header
 from .forms import ExportForm, ImportForm
 from .models import ImportJob, ImportKind
 
@@ -58,7 +59,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
             job = services.import_job_create(
                 actor=request.user, kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"], branch=form.cleaned_data.get("branch"),
-                language=request.LANGUAGE_CODE)
+                language=request.LANGUAGE_CODE, template=form.cleaned_data.get("template"))
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:
@@ -73,7 +74,46 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     return render(request, "dataio/job.html", {"job": job,
                                                "can_confirm": services.can_import(
-                                                   request.user, job.kind)})
+                                                   request.user, job.kind),
+                                               **_mapping_context(job)})
+
+
+def _mapping_context(job: ImportJob) -> dict[str, Any]:
+    """The mapping form: each header with its column (a saved template's choice for the
+    headers it knows), the columns to choose from, the first rows."""
+    columns = (job.summary or {}).get("columns")
+    if not columns or job.status == ImportJob.Status.DONE:
+        return {}
+    suggestion = services.suggested_template(job)
+    headers = []
+    for i, h in enumerate(columns["headers"]):
+        key = h["key"]
+        if h["unknown"] and suggestion is not None:
+            key = suggestion.mapping.get(norm_header(h["header"]), "")
+        headers.append({"index": i, "header": h["header"], "key": key,
+                        "unknown": h["unknown"]})
+    choices = [(c.key, column_label(c)) for c in mappable_columns(job.kind)]
+    missing = [column_label(c) for c in mappable_columns(job.kind)
+               if c.key in columns.get("missing", [])]
+    return {"map_headers": headers, "map_choices": choices, "map_preview": columns["preview"],
+            "map_missing": missing, "map_suggestion": suggestion,
+            "map_unknown": sum(1 for h in headers if h["unknown"])}
+
+
+@_staff
+@require_POST
+def job_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the column mapping (and, if named, a template) and check the file again."""
+    job = _job(request, pk)
+    headers = ((job.summary or {}).get("columns") or {}).get("headers") or []
+    mapping = {h["header"]: request.POST.get(f"header_{i}", "") for i, h in enumerate(headers)}
+    try:
+        services.import_job_map(job=job, actor=request.user, mapping=mapping,
+                                source_system=request.POST.get("source_system", ""),
+                                template_name=request.POST.get("template_name", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
 
 
 @_staff

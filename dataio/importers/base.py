@@ -73,6 +73,9 @@ class Context:
     actor: Any
     branch: Branch | None = None
     progress: Callable[[int], None] = lambda done: None
+    # The job's column mapping (header -> key) and options (see ImportJob.options).
+    mapping: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         allowed = scope_branches(self.actor, Branch.objects.all())
@@ -180,7 +183,7 @@ class Importer:
     # --- planning ----------------------------------------------------------------------
     def readers(self, sheet: Sheet, plan: Plan) -> list[RowReader] | None:
         """Map the headers; a missing required column is one file-level error (row 1)."""
-        headers = map_headers(self.kind, sheet.headers)
+        headers = map_headers(self.kind, sheet.headers, self.ctx.mapping)
         plan.layout = headers.layout
         cols = columns_for(self.kind, headers.layout)
         by_key = {c.key: c for c in cols}
