@@ -126,7 +126,10 @@ CONTRACT_COLS = [
         aliases=("课时", "总课时", "hours")),
     Col("hours_gifted", "赠送课时", "hours_gifted", aliases=("赠课", "gift_hours")),
     Col("hours_remaining", "剩余课时", "hours_remaining", aliases=("剩余", "remaining_hours",
-                                                                 "balance")),
+                                                                 "balance", "剩余课时数")),
+    Col("balance_as_of", "余额日期", "balance_as_of",
+        aliases=("截至日期", "剩余课时日期", "结余日期", "统计日期", "as_of"),
+        help=_("The day the remaining hours were counted (default: the day of the import)")),
     Col("list_price", "金额", "amount", required=True,
         aliases=("合同金额", "价格", "标价", "price", "list_price")),
     Col("discount", "优惠", "discount", aliases=("折扣", "优惠金额")),
@@ -137,14 +140,18 @@ CONTRACT_COLS = [
 ]
 
 ATTENDANCE_COLS = [
-    Col("class_group", "班级", "class", required=True, aliases=("班级名称", "class_group")),
-    Col("date", "日期", "date", required=True, aliases=("上课日期", "lesson_date")),
-    Col("start_time", "开始时间", "start_time", required=True,
-        aliases=("上课时间", "时间", "time")),
+    # Class and time are optional: old systems often export only the day and the course;
+    # such lessons go to a placeholder class of the course, one session per day.
+    Col("class_group", "班级", "class", aliases=("班级名称", "class_group")),
+    Col("course", "课程", "course", aliases=("课程名称", "课程代码", "course_code")),
+    Col("date", "日期", "date", required=True, aliases=("上课日期", "lesson_date", "考勤日期")),
+    Col("start_time", "开始时间", "start_time", aliases=("上课时间", "时间", "time")),
     Col("end_time", "结束时间", "end_time", aliases=("下课时间",)),
+    Col("hours", "课时", "hours", aliases=("消耗课时", "扣课时", "课时数", "lesson_hours"),
+        help=_("Lesson hours (default: from the times, else 2)")),
     *STUDENT_REF,
     Col("status", "出勤", "status", required=True,
-        aliases=("出勤情况", "考勤", "状态", "attendance"),
+        aliases=("出勤情况", "考勤", "状态", "attendance", "考勤状态"),
         help=_("出勤/迟到/请假/缺勤 or attended/late/leave/absent")),
     Col("note", "备注", "note", aliases=("说明",)),
 ]
@@ -171,13 +178,58 @@ EXAM_COLS = [
         help=_("月考/期中/期末/模考/中考/高考")),
 ]
 
+INTERACTION_COLS = [
+    *STUDENT_REF,
+    Col("occurred_on", "回访日期", "date", required=True,
+        aliases=("日期", "回访时间", "沟通日期", "跟进日期", "沟通时间")),
+    Col("channel", "回访方式", "channel", aliases=("方式", "沟通方式", "跟进方式"),
+        help=_("电话/上门/微信/面谈/短信 (default: phone call)")),
+    Col("with_whom", "回访对象", "with", aliases=("对象", "沟通对象"),
+        help=_("家长/学员 (default: parent)")),
+    Col("staff", "回访人", "staff", aliases=("跟进人", "沟通人", "回访老师")),
+    Col("summary", "回访内容", "summary", aliases=("内容", "沟通内容", "跟进内容", "记录")),
+    Col("satisfaction", "满意度", "satisfaction", aliases=("满意程度", "评分", "满意度评分"),
+        help=_("1-5, 0-10 or 0-100, or 满意/一般/不满意: recorded as a satisfaction "
+               "survey too")),
+    Col("next_follow_up", "下次回访", "next_follow_up", aliases=("下次回访日期", "下次跟进")),
+]
+
+COMPLAINT_COLS = [
+    *STUDENT_REF,
+    Col("raised_on", "投诉日期", "date", required=True, aliases=("日期", "投诉时间")),
+    Col("category", "投诉类型", "category", aliases=("类型", "类别", "投诉类别"),
+        help=_("教学/老师/排课/服务/收费/环境/其他")),
+    Col("description", "投诉内容", "description", required=True,
+        aliases=("内容", "问题描述", "描述")),
+    Col("raised_by", "投诉人", "raised_by", aliases=("投诉方", "提出人"),
+        help=_("家长/学员 (default: parent)")),
+    Col("status", "处理状态", "status", aliases=("状态",),
+        help=_("待处理/处理中/已解决 (default: resolved when a result is given)")),
+    Col("resolution", "处理结果", "resolution", aliases=("处理意见", "解决方案", "结果")),
+    Col("resolved_on", "解决日期", "resolved_on", aliases=("处理日期", "解决时间")),
+]
+
+PROSPECT_EXTRA = [
+    Col("urgency", "意向程度", "urgency", aliases=("意向", "意向度", "需求紧迫度"),
+        help=_("高/中/低")),
+    Col("next_follow_up", "下次跟进", "next_follow_up", aliases=("下次跟进日期", "下次回访")),
+]
+PROSPECT_WIDE = [*STUDENT_WIDE, *PROSPECT_EXTRA]
+PROSPECT_LONG = [*STUDENT_LONG, *PROSPECT_EXTRA]
+
 SPECS: dict[str, list[Col]] = {
     ImportKind.STUDENTS: STUDENT_WIDE,
     ImportKind.CONTRACTS: CONTRACT_COLS,
     ImportKind.ATTENDANCE: ATTENDANCE_COLS,
     ImportKind.PAYMENTS: PAYMENT_COLS,
     ImportKind.EXAMS: EXAM_COLS,
+    ImportKind.INTERACTIONS: INTERACTION_COLS,
+    ImportKind.COMPLAINTS: COMPLAINT_COLS,
+    ImportKind.PROSPECTS: PROSPECT_WIDE,
 }
+# Kinds whose rows are students with their parents (two layouts).
+FAMILY_KINDS = {ImportKind.STUDENTS: (STUDENT_WIDE, STUDENT_LONG),
+                ImportKind.PROSPECTS: (PROSPECT_WIDE, PROSPECT_LONG)}
 
 
 @dataclass
@@ -202,12 +254,13 @@ def map_headers(kind: str, headers: list[str], mapping: dict[str, str] | None = 
     mapping = {norm_header(k): v for k, v in (mapping or {}).items()}
     cols = SPECS[kind]
     layout = ""
-    if kind == ImportKind.STUDENTS:
-        wide_keys = {a for c in STUDENT_WIDE if c.layout == "wide" for a in c.all_aliases}
-        wide_mapped = {c.key for c in STUDENT_WIDE if c.layout == "wide"}
+    if kind in FAMILY_KINDS:
+        wide, long = FAMILY_KINDS[kind]
+        wide_keys = {a for c in wide if c.layout == "wide" for a in c.all_aliases}
+        wide_mapped = {c.key for c in wide if c.layout == "wide"}
         layout = "wide" if any(n in wide_keys or mapping.get(n) in wide_mapped
                                for n in normed) else "long"
-        cols = STUDENT_WIDE if layout == "wide" else STUDENT_LONG
+        cols = wide if layout == "wide" else long
     index: dict[str, int] = {}
     written: dict[str, str] = {}
     unknown: list[str] = []
@@ -232,8 +285,8 @@ def map_headers(kind: str, headers: list[str], mapping: dict[str, str] | None = 
 
 
 def columns_for(kind: str, layout: str = "") -> list[Col]:
-    if kind == ImportKind.STUDENTS and layout == "long":
-        return STUDENT_LONG
+    if kind in FAMILY_KINDS and layout == "long":
+        return FAMILY_KINDS[kind][1]
     return SPECS[kind]
 
 
@@ -244,9 +297,9 @@ def column_label(col: Col) -> str:
 
 def mappable_columns(kind: str, layout: str = "") -> list[Col]:
     """The columns a header can be mapped to (students: both layouts' parent columns)."""
-    if kind == ImportKind.STUDENTS:
+    if kind in FAMILY_KINDS:
         seen: dict[str, Col] = {}
-        for c in [*STUDENT_WIDE, *STUDENT_LONG]:
+        for c in [*FAMILY_KINDS[kind][0], *FAMILY_KINDS[kind][1]]:
             seen.setdefault(c.key, c)
         return list(seen.values())
     return SPECS[kind]

@@ -17,6 +17,9 @@ from .services import import_kinds_for
 
 def _bootstrap(form: forms.Form) -> None:
     for field in form.fields.values():
+        if isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs.setdefault("class", "form-check-input")
+            continue
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         field.widget.attrs.setdefault("class", css)
 
@@ -28,6 +31,11 @@ class ImportForm(forms.Form):
     branch = forms.ModelChoiceField(label=_("Default branch"), queryset=Branch.objects.none(),
                                     required=False,
                                     help_text=_("For rows without a branch column."))
+    consumes = forms.BooleanField(
+        label=_("Attended lessons draw lesson hours"), required=False,
+        help_text=_("Attendance files: charge lessons after a contract's opening-balance "
+                    "date to the contract (leave unticked when the remaining hours already "
+                    "count them)."))
     template = forms.ModelChoiceField(
         label=_("Column mapping"), queryset=ColumnTemplate.objects.none(), required=False,
         empty_label=_("Recognise the headers"),
@@ -53,6 +61,10 @@ class ImportForm(forms.Form):
         if template is not None and data.get("kind") and template.kind != data["kind"]:
             self.add_error("template", _("This template is for another kind of data."))
         return data
+
+    def options(self) -> dict[str, Any]:
+        """The choices stored on the job (ImportJob.options)."""
+        return {"consumes": bool(self.cleaned_data.get("consumes"))}
 
 
 class ExportForm(forms.Form):

@@ -23,6 +23,9 @@ class ImportKind(models.TextChoices):
     ATTENDANCE = "attendance", _("Attendance history")
     PAYMENTS = "payments", _("Payments")
     EXAMS = "exams", _("Exam scores")
+    INTERACTIONS = "interactions", _("Visits and satisfaction (回访)")
+    COMPLAINTS = "complaints", _("Complaints")
+    PROSPECTS = "prospects", _("Prospects (leads)")
 
 
 class ImportJob(models.Model):

@@ -27,6 +27,7 @@ from crm.models import Branch
 from crm.permissions import branch_of, role_of, sees_all_branches
 from crm.roles import Role
 from crm.services import audit
+from students.choices import Subject
 
 from .columns import columns_for, map_headers, mappable_columns, norm_header
 from .importers import Context, Plan, importer_for
@@ -46,7 +47,7 @@ def import_kinds_for(user: Any) -> list[str]:
     if role in {Role.MANAGER, Role.HEAD_OFFICE}:
         return list(ImportKind.values)
     if role == Role.FRONT_DESK:
-        return [ImportKind.STUDENTS]
+        return [ImportKind.STUDENTS, ImportKind.PROSPECTS]
     return []
 
 
@@ -137,6 +138,34 @@ def import_job_map(*, job: ImportJob, actor: Any, mapping: dict[str, str],
     return import_job_revalidate(job=job, actor=actor)
 
 
+# Columns whose unknown values the user maps in the page, and the codes allowed.
+VALUE_CHOICES: dict[str, Any] = {"subject": Subject}
+
+
+def import_job_values(*, job: ImportJob, actor: Any, column: str,
+                      values: dict[str, str]) -> ImportJob:
+    """Map values the file uses that the built-in lists lack (a subject 奥数 -> math), for
+    this file, and check it again."""
+    _require(actor, job.kind)
+    if job.is_running or job.status == ImportJob.Status.DONE:
+        raise ValidationError(_("The mapping can be changed only before the import, once "
+                                "the check has finished."))
+    if column not in VALUE_CHOICES:
+        raise ValidationError({"column": _("This column's values cannot be mapped.")})
+    allowed = set(VALUE_CHOICES[column].values)
+    chosen = {raw: code for raw, code in values.items() if code}
+    bad = [raw for raw, code in chosen.items() if code not in allowed]
+    if bad:
+        raise ValidationError({"values": _("Choose a listed value for “%(value)s”.")
+                               % {"value": bad[0]}})
+    options = dict(job.options or {})
+    options["values"] = {**options.get("values", {}),
+                         column: {**options.get("values", {}).get(column, {}), **chosen}}
+    ImportJob.objects.filter(pk=job.pk).update(options=options)
+    job.refresh_from_db()
+    return import_job_revalidate(job=job, actor=actor)
+
+
 def column_template_save(*, kind: str, source_system: str, name: str,
                          mapping: dict[str, str], actor: Any) -> ColumnTemplate:
     """Create or replace the named template (one per kind, source system and name)."""
@@ -205,6 +234,7 @@ def _summary(plan: Plan, sheet: Sheet | None, columns: dict[str, Any] | None = N
     return {"counts": plan.counts(), "layout": plan.layout, "columns": columns,
             "encoding": sheet.encoding if sheet else "",
             "warnings": plan.warnings[:MAX_STORED_ERRORS], "warning_count": len(plan.warnings),
+            "unknown_values": {k: v[:200] for k, v in plan.unknown_values.items()},
             "rows": [{"row": r.row, "action": r.action, "text": r.text}
                      for r in plan.rows[:MAX_PREVIEW_ROWS]]}
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/<int:pk>/confirm/", views.job_confirm, name="job_confirm"),
     path("import/<int:pk>/recheck/", views.job_revalidate, name="job_revalidate"),
     path("import/<int:pk>/mapping/", views.job_mapping, name="job_mapping"),
+    path("import/<int:pk>/values/<str:column>/", views.job_values, name="job_values"),
     path("import/<int:pk>/errors.csv", views.job_errors, name="job_errors"),
     path("templates/<str:kind>.<str:fmt>", views.template_download, name="template"),
     path("export/", views.export_page, name="export"),

@@ -59,7 +59,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
             job = services.import_job_create(
                 actor=request.user, kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"], branch=form.cleaned_data.get("branch"),
-                language=request.LANGUAGE_CODE, template=form.cleaned_data.get("template"))
+                language=request.LANGUAGE_CODE, template=form.cleaned_data.get("template"),
+                options=form.options())
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:
@@ -95,9 +96,29 @@ def _mapping_context(job: ImportJob) -> dict[str, Any]:
     choices = [(c.key, column_label(c)) for c in mappable_columns(job.kind)]
     missing = [column_label(c) for c in mappable_columns(job.kind)
                if c.key in columns.get("missing", [])]
-    return {"map_headers": headers, "map_choices": choices, "map_preview": columns["preview"],
+    values = [{"column": col, "label": _("Subject") if col == "subject" else col,
+               "values": list(enumerate(raws)),
+               "choices": services.VALUE_CHOICES[col].choices}
+              for col, raws in ((job.summary or {}).get("unknown_values") or {}).items()
+              if col in services.VALUE_CHOICES]
+    return {"map_values": values, "map_headers": headers, "map_choices": choices,
+            "map_preview": columns["preview"],
             "map_missing": missing, "map_suggestion": suggestion,
             "map_unknown": sum(1 for h in headers if h["unknown"])}
+
+
+@_staff
+@require_POST
+def job_values(request: HttpRequest, pk: int, column: str) -> HttpResponse:
+    """Map the unknown values of one column (e.g. subjects) and check the file again."""
+    job = _job(request, pk)
+    unknown = ((job.summary or {}).get("unknown_values") or {}).get(column) or []
+    values = {raw: request.POST.get(f"value_{i}", "") for i, raw in enumerate(unknown)}
+    try:
+        services.import_job_values(job=job, actor=request.user, column=column, values=values)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
 
 
 @_staff

@@ -21,8 +21,7 @@ from crm.models import Branch
 from crm.permissions import scope_branches
 from parents.phones import normalize_phone
 
-from ..columns import Col, HeaderMap, columns_for, map_headers
-from ..models import ImportKind
+from ..columns import FAMILY_KINDS, Col, HeaderMap, columns_for, map_headers
 from ..parsing import CellError, text
 from ..readers import Cell, Sheet
 
@@ -52,6 +51,9 @@ class Plan:
     # Kept rows with something to review (a contact name that differs, an unknown
     # counselor...): same shape as errors.
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # Values the parsers did not know, per column key, for the user to map in the page
+    # (ImportJob.options["values"]), e.g. {"subject": ["奥数"]}.
+    unknown_values: dict[str, list[str]] = field(default_factory=dict)
     # importer-specific prepared records for apply()
     items: list[Any] = field(default_factory=list)
     rows_total: int = 0
@@ -192,7 +194,7 @@ class Importer:
             plan.errors.append({"row": 1, "column": c.zh if _lang_zh() else c.en,
                                 "reason": _("Required column is missing (expected “%(zh)s” "
                                             "or “%(en)s”).") % {"zh": c.zh, "en": c.en}})
-        if (self.kind != ImportKind.STUDENTS and "external_id" in by_key
+        if (self.kind not in FAMILY_KINDS and "external_id" in by_key
                 and "external_id" not in headers.index):
             # The student is named by number, or else by name and a guardian's phone.
             for key in ("name_zh", "parent_phone"):

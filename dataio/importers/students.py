@@ -69,6 +69,7 @@ class StudentItem:
     updates: dict[str, Any] = field(default_factory=dict)
     probe: Student | None = None  # the unsaved row full_clean checked; asked about PIPL
     given: set[str] = field(default_factory=set)  # optional fields the file has a value for
+    extra: dict[str, Any] = field(default_factory=dict)  # a subclass's own columns
 
     @property
     def key(self) -> tuple[Any, ...]:

@@ -19,6 +19,7 @@ from .ledger import (
     student_hours_left,
 )
 from .notices import message_send, notice_enqueue
+from .opening import Lesson, ledger_charge_history, ledger_open_balances
 from .payments import DuplicatePayment, payment_record
 from .prepayment import months_exceeded, prepayment_errors
 from .settlements import (
@@ -39,6 +40,7 @@ from .settlements import (
 __all__ = [
     "ConsentInput",
     "DuplicatePayment",
+    "Lesson",
     "RefundQuote",
     "RollCallResult",
     "attendance_record",
@@ -53,6 +55,8 @@ __all__ = [
     "contract_expire",
     "contract_refund_quote",
     "contracts_expire",
+    "ledger_charge_history",
+    "ledger_open_balances",
     "makeup_book",
     "message_send",
     "months_exceeded",
