@@ -100,6 +100,13 @@ STUDENT_BASE = [
     Col("source", "来源渠道", "source",
         aliases=("来源", "渠道", "信息来源", "了解途径", "客户来源", "channel"),
         help=_("A source channel's name or code; other text is kept as the source detail")),
+    Col("status", "学员状态", "status", aliases=("状态", "在读状态", "学籍状态", "student_status"),
+        help=_("在读/退学/结课/休学: former customers are placed in termination (退学, 结课) "
+               "or lapsed (休学) on the leaving date")),
+    Col("left_on", "退学日期", "left_on",
+        aliases=("离校日期", "结课日期", "休学日期", "流失日期", "停课日期", "leaving_date")),
+    Col("leave_reason", "退学原因", "leave_reason",
+        aliases=("离开原因", "流失原因", "退费原因", "休学原因", "原因", "leaving_reason")),
 ]
 
 STUDENT_WIDE = [*STUDENT_BASE, *_parent_cols("1", "wide"), *_parent_cols("2", "wide")]

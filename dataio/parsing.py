@@ -360,3 +360,16 @@ _URGENCY = {
 
 def urgency(value: Cell) -> str:
     return _choice(value, _URGENCY, _lazy("need urgency"))
+
+
+_STUDENT_STATUS = {
+    **dict.fromkeys(["active", "在读", "正常", "在学", "在籍", "上课中", ""], "active"),
+    **dict.fromkeys(["dropped", "退学", "流失", "退费", "已退学", "已退费", "停读"], "dropped"),
+    **dict.fromkeys(["finished", "结课", "已结课", "毕业", "结业", "已毕业"], "finished"),
+    **dict.fromkeys(["suspended", "休学", "停课", "暂停", "暂停上课"], "suspended"),
+}
+
+
+def student_status(value: Cell) -> str:
+    """The previous system's status: 在读 (active), 退学, 结课 or 休学 (former customers)."""
+    return _choice(value, _STUDENT_STATUS, _lazy("student status"))

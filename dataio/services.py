@@ -27,6 +27,7 @@ from crm.models import Branch
 from crm.permissions import branch_of, role_of, sees_all_branches
 from crm.roles import Role
 from crm.services import audit
+from lifecycle.services import accounts_place_imported
 from students.choices import Subject
 
 from .columns import columns_for, map_headers, mappable_columns, norm_header
@@ -322,6 +323,10 @@ def import_commit(*, job_id: int) -> ImportJob:
                 if not plan.ok:
                     raise _Abort(plan)
                 counts = importer.apply(plan)
+                ids, leavings = importer.placement(plan)
+                if ids:
+                    counts["accounts_placed"] = accounts_place_imported(
+                        student_ids=ids, leavings=leavings)
                 # The dry run's row-by-row preview stays; the result adds what was written.
                 summary = (ImportJob.objects.get(pk=job.pk).summary or {}) | {
                     "written": counts, "counts": plan.counts()}

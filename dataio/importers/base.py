@@ -218,6 +218,11 @@ class Importer:
     def apply(self, plan: Plan) -> dict[str, int]:
         raise NotImplementedError
 
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        """The accounts whose lifecycle placement this file may change (after apply), and
+        leaving statuses by student; see lifecycle.services.accounts_place_imported."""
+        return set(), {}
+
     # --- shared -----------------------------------------------------------------------
     @staticmethod
     def finish(plan: Plan, readers: Iterable[RowReader], texts: dict[int, tuple[str, str]]

@@ -148,6 +148,10 @@ class InteractionImporter(Importer):
             self.ctx.progress(n)
         return {"interactions_created": n, "surveys_created": surveys}
 
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        # satisfaction is part of the maturity test
+        return {it.interaction.student_id for it in plan.items}, {}
+
 
 # ------------------------------------------------------------------------ complaints
 class ComplaintImporter(Importer):

@@ -199,6 +199,9 @@ class ContractImporter(Importer):
             self.ctx.progress(created)
         return {"contracts_created": created, "ledger_entries_created": entries}
 
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        return {it.contract.student_id for it in plan.items}, {}
+
 
 # -------------------------------------------------------------------------- payments
 class PaymentImporter(Importer):
@@ -260,6 +263,9 @@ class PaymentImporter(Importer):
             n += len(Payment.objects.bulk_create(batch))
             self.ctx.progress(n)
         return {"payments_created": n}
+
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        return {p.contract.student_id for p in plan.items}, {}
 
 
 # ----------------------------------------------------------------------------- exams
@@ -519,6 +525,9 @@ class AttendanceImporter(Importer):
         charged = ledger_charge_history(lessons=lessons, actor=actor) if consumes else {}
         return {"attendance_created": n, "sessions_created": sessions_created,
                 **{f"lessons_{k}": v for k, v in charged.items()}}
+
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        return {it.student_id for it in plan.items}, {}
 
 
 def _hours(start: dt.time, end: dt.time) -> Decimal:

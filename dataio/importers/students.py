@@ -21,6 +21,7 @@ from crm.db import db_datetime, raw_insert
 from crm.models import Branch, StaffProfile
 from crm.roles import Role
 from crm.text import pinyin_keys
+from lifecycle.placement import Leaving
 from marketing.models import Channel
 from parents.models import GuardianConsent, Guardianship, Parent
 from students.choices import DecisionStyle
@@ -70,6 +71,7 @@ class StudentItem:
     probe: Student | None = None  # the unsaved row full_clean checked; asked about PIPL
     given: set[str] = field(default_factory=set)  # optional fields the file has a value for
     extra: dict[str, Any] = field(default_factory=dict)  # a subclass's own columns
+    leaving: Leaving | None = None  # a former customer (退学 / 结课 / 休学)
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -116,6 +118,7 @@ class StudentImporter(Importer):
                 _EXTERNAL_ID.clean(number, None)
             except ValidationError as exc:
                 r.error("external_id", " ".join(exc.messages))
+        leaving = self._leaving(r)
         decision = ""
         if parsing.text(r.raw("decision_maker")):
             decision = r.get("decision_maker", parsing.decision_style) or ""
@@ -140,7 +143,23 @@ class StudentImporter(Importer):
             return None
         return StudentItem(row=r.row, branch=branch, fields=fields, parents=parents,
                            consent=bool(consent), consent_method=method, rows=[r.row],
-                           probe=probe, given=given)
+                           probe=probe, given=given, leaving=leaving)
+
+    def _leaving(self, r: RowReader) -> Leaving | None:
+        status = r.get("status", parsing.student_status) if parsing.text(r.raw("status")) else ""
+        left_on = r.get("left_on", parsing.date, not_future=True)
+        if not status or status == "active":
+            return None
+        if left_on is None:
+            r.error("left_on", _("Give the date a former customer left (退学日期)."))
+            return None
+        return Leaving(status=status, on=left_on,
+                       reason=parsing.text(r.raw("leave_reason"))[:300])
+
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Leaving]]:
+        leavings = {it.student_id: it.leaving for it in plan.items
+                    if it.leaving is not None and it.student_id}
+        return set(leavings), leavings
 
     def _lookups(self) -> None:
         """Staff (by display name, login or full name) and source channels, once per file."""
