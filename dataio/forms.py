@@ -11,12 +11,14 @@ from lifecycle.periods import Period
 from students.choices import Grade
 
 from .exports import exports_for
-from .models import ColumnTemplate, ImportKind
+from .models import ColumnTemplate, ImportKind, ImportMode
 from .services import import_kinds_for
 
 
 def _bootstrap(form: forms.Form) -> None:
     for field in form.fields.values():
+        if isinstance(field.widget, forms.RadioSelect):
+            continue
         if isinstance(field.widget, forms.CheckboxInput):
             field.widget.attrs.setdefault("class", "form-check-input")
             continue
@@ -31,6 +33,8 @@ class ImportForm(forms.Form):
     branch = forms.ModelChoiceField(label=_("Default branch"), queryset=Branch.objects.none(),
                                     required=False,
                                     help_text=_("For rows without a branch column."))
+    mode = forms.ChoiceField(label=_("When some rows have errors"), choices=ImportMode.choices,
+                             initial=ImportMode.ALL, widget=forms.RadioSelect, required=False)
     consumes = forms.BooleanField(
         label=_("Attended lessons draw lesson hours"), required=False,
         help_text=_("Attendance files: charge lessons after a contract's opening-balance "
@@ -64,7 +68,8 @@ class ImportForm(forms.Form):
 
     def options(self) -> dict[str, Any]:
         """The choices stored on the job (ImportJob.options)."""
-        return {"consumes": bool(self.cleaned_data.get("consumes"))}
+        return {"consumes": bool(self.cleaned_data.get("consumes")),
+                "mode": self.cleaned_data.get("mode") or ImportMode.ALL}
 
 
 class ExportForm(forms.Form):

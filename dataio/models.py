@@ -17,6 +17,11 @@ MAX_STORED_ERRORS = 1000
 MAX_PREVIEW_ROWS = 500
 
 
+class ImportMode(models.TextChoices):
+    ALL = "all", _("All or nothing: any error stops the whole file")
+    VALID = "valid", _("Import the valid rows; return the refused ones as a file")
+
+
 class ImportKind(models.TextChoices):
     STUDENTS = "students", _("Students and parents")
     CONTRACTS = "contracts", _("Contracts and lesson-hour balances")
@@ -70,6 +75,9 @@ class ImportJob(models.Model):
     # [{"row": 7, "column": "家长电话", "reason": "..."}], at most MAX_STORED_ERRORS.
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    # Every refused row (not capped like `errors`): {"7": "电话1: ...; 年级: ..."}, for the
+    # file of refused rows the user fixes and uploads again.
+    refused = models.JSONField(_("refused rows"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("uploaded by"))

@@ -32,7 +32,14 @@ from students.choices import Subject
 
 from .columns import columns_for, map_headers, mappable_columns, norm_header
 from .importers import Context, Plan, importer_for
-from .models import MAX_PREVIEW_ROWS, MAX_STORED_ERRORS, ColumnTemplate, ImportJob, ImportKind
+from .models import (
+    MAX_PREVIEW_ROWS,
+    MAX_STORED_ERRORS,
+    ColumnTemplate,
+    ImportJob,
+    ImportKind,
+    ImportMode,
+)
 from .parsing import text
 from .readers import Sheet, read_file
 
@@ -270,6 +277,7 @@ def import_validate(*, job_id: int) -> ImportJob:
         errors, count = _errors(plan)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.VALIDATED, rows_total=plan.rows_total,
+            refused=_refused(plan),
             rows_done=plan.rows_total, summary=_summary(plan, sheet, columns),
             errors=errors,
             error_count=count, validated_at=timezone.now())
@@ -277,15 +285,39 @@ def import_validate(*, job_id: int) -> ImportJob:
     return job
 
 
-def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True) -> ImportJob:
-    """The user's go-ahead after a clean dry run; queues the import."""
+def _partial(job: ImportJob) -> bool:
+    return (job.options or {}).get("mode") == ImportMode.VALID
+
+
+def _file_level(errors: list[dict[str, Any]]) -> bool:
+    """Errors about the file itself (unreadable, a required column missing): no row can
+    be imported, whatever the mode."""
+    return any(e["row"] <= 1 for e in errors)
+
+
+def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True,
+                   mode: str | None = None) -> ImportJob:
+    """The user's go-ahead after the dry run; queues the import.
+
+    All or nothing (the default) needs a clean dry run; "valid rows" imports the rows
+    without errors and returns the others as a file (`refused_rows_file`).
+    """
     _require(actor, job.kind)
-    if job.error_count:
+    if mode is not None:
+        if mode not in ImportMode.values:
+            raise ValidationError({"mode": _("Choose how to import.")})
+        options = {**(job.options or {}), "mode": mode}
+        ImportJob.objects.filter(pk=job.pk).update(options=options)
+        job.options = options
+    if job.error_count and (not _partial(job) or _file_level(job.errors)):
         raise ValidationError(_("Fix the %(n)d errors in the file and upload it again; "
                                 "nothing is imported while any row has an error.")
                               % {"n": job.error_count})
+    counts = (job.summary or {}).get("counts") or {}
+    if job.error_count and not any(counts.get(k) for k in ("create", "update", "match")):
+        raise ValidationError(_("No row of this file can be imported."))
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATED,
-                                       error_count=0).update(
+                                       error_count=job.error_count).update(
         status=ImportJob.Status.IMPORTING, rows_done=0)
     if not claimed:
         raise ValidationError(_("This import is not waiting for confirmation (it is %(status)s).")
@@ -296,6 +328,38 @@ def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True) -> Imp
         transaction.on_commit(lambda: import_commit_task.delay(job.pk))
     job.refresh_from_db()
     return job
+
+
+def _refused(plan: Plan) -> dict[str, str]:
+    """Row number -> every reason it was refused, naming the columns."""
+    out: dict[str, list[str]] = {}
+    for e in plan.errors:
+        if e["row"] > 1:
+            out.setdefault(str(e["row"]), []).append(
+                f"{e['column']}: {e['reason']}" if e["column"] else e["reason"])
+    return {row: "; ".join(reasons) for row, reasons in out.items()}
+
+
+def refused_rows_file(*, job: ImportJob) -> bytes:
+    """The refused rows with their original columns plus a reason column (CSV, UTF-8 with
+    a BOM so Excel opens it), ready to fix and upload again: re-importing is idempotent,
+    so the rows already imported match instead of doubling."""
+    import csv
+    import io
+
+    sheet = _sheet(job)
+    refused = job.refused or {}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([*sheet.headers, _("Reason refused")])
+    for n, cells in sheet.rows:
+        reason = refused.get(str(n))
+        if reason is None:
+            continue
+        values = [text(c) for c in cells[:len(sheet.headers)]]
+        values += [""] * (len(sheet.headers) - len(values))
+        writer.writerow([*values, _("Row %(row)d: %(reason)s") % {"row": n, "reason": reason}])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 class _Abort(Exception):
@@ -320,7 +384,8 @@ def import_commit(*, job_id: int) -> ImportJob:
             with transaction.atomic():
                 importer = importer_for(job.kind, _context(job, progress), preview=False)
                 plan = importer.plan(sheet)
-                if not plan.ok:
+                partial = _partial(job) and not _file_level(plan.errors)
+                if not plan.ok and not partial:
                     raise _Abort(plan)
                 counts = importer.apply(plan)
                 ids, leavings = importer.placement(plan)
@@ -329,17 +394,23 @@ def import_commit(*, job_id: int) -> ImportJob:
                         student_ids=ids, leavings=leavings)
                 # The dry run's row-by-row preview stays; the result adds what was written.
                 summary = (ImportJob.objects.get(pk=job.pk).summary or {}) | {
-                    "written": counts, "counts": plan.counts()}
+                    "written": counts, "counts": plan.counts(),
+                    "warnings": plan.warnings[:MAX_STORED_ERRORS],
+                    "warning_count": len(plan.warnings)}
+                errors, count = _errors(plan)
                 audit(actor=job.created_by, action="import", obj=job, branch=job.branch,
                       data={"kind": job.kind, "file": job.original_name,
                             "rows": plan.rows_total, **plan.counts(), **counts})
+                # With "valid rows" the refused rows stay listed, for their file.
                 ImportJob.objects.filter(pk=job.pk).update(
                     status=ImportJob.Status.DONE, rows_done=plan.rows_total,
-                    summary=summary, finished_at=timezone.now())
+                    summary=summary, errors=errors, error_count=count,
+                    refused=_refused(plan), finished_at=timezone.now())
         except _Abort as abort:
             errors, count = _errors(abort.plan)
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportJob.Status.FAILED, errors=errors, error_count=count,
+                refused=_refused(abort.plan),
                 summary=_summary(abort.plan, sheet) | {"changed_since_dry_run": True},
                 finished_at=timezone.now())
         except Exception as exc:  # a database conflict: report it, never half-import

@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/<int:pk>/mapping/", views.job_mapping, name="job_mapping"),
     path("import/<int:pk>/values/<str:column>/", views.job_values, name="job_values"),
     path("import/<int:pk>/errors.csv", views.job_errors, name="job_errors"),
+    path("import/<int:pk>/refused.csv", views.job_refused, name="job_refused"),
     path("templates/<str:kind>.<str:fmt>", views.template_download, name="template"),
     path("export/", views.export_page, name="export"),
     path("export/download/", views.export_download, name="export_download"),

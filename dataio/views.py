@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from crm.permissions import role_of
@@ -73,10 +74,15 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @_staff
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    return render(request, "dataio/job.html", {"job": job,
-                                               "can_confirm": services.can_import(
-                                                   request.user, job.kind),
-                                               **_mapping_context(job)})
+    written = [(WRITTEN.get(k, k.replace("_", " ")), v)
+               for k, v in ((job.summary or {}).get("written") or {}).items()]
+    counts = (job.summary or {}).get("counts") or {}
+    return render(request, "dataio/job.html", {
+        "job": job, "can_confirm": services.can_import(request.user, job.kind),
+        "written": written, "refused_count": len(job.refused or {}),
+        "valid_rows": sum(counts.get(k, 0) for k in ("create", "update", "match")),
+        "file_level": any(e["row"] <= 1 for e in job.errors),
+        **_mapping_context(job)})
 
 
 def _mapping_context(job: ImportJob) -> dict[str, Any]:
@@ -152,7 +158,8 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
 def job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     try:
-        services.import_confirm(job=job, actor=request.user)
+        services.import_confirm(job=job, actor=request.user,
+                                mode=request.POST.get("mode") or None)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("dataio:job", pk=job.pk)
@@ -179,6 +186,41 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="errors-{job.pk}.csv"'
     return response
+
+
+@_staff
+def job_refused(request: HttpRequest, pk: int) -> HttpResponse:
+    """The refused rows: the file's own columns plus the reason, to fix and upload again."""
+    job = _job(request, pk)
+    if not job.refused:
+        raise Http404
+    response = HttpResponse(services.refused_rows_file(job=job),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="refused-{job.pk}.csv"'
+    return response
+
+
+# What an import wrote, as a person reads it (summary["written"] keys).
+WRITTEN = {
+    "students_created": _lazy("students created"),
+    "students_updated": _lazy("students updated"),
+    "parents_created": _lazy("parents created"),
+    "guardianships_created": _lazy("guardian links created"),
+    "consents_created": _lazy("consents recorded"),
+    "contracts_created": _lazy("contracts created"),
+    "ledger_entries_created": _lazy("opening balances written"),
+    "payments_created": _lazy("payments created"),
+    "exam_scores_created": _lazy("exam results created"),
+    "attendance_created": _lazy("attendance records created"),
+    "sessions_created": _lazy("lessons created"),
+    "lessons_charged": _lazy("lessons charged to contracts"),
+    "lessons_not_charged": _lazy("lessons not charged (no hours that day)"),
+    "interactions_created": _lazy("visits created"),
+    "surveys_created": _lazy("satisfaction surveys created"),
+    "complaints_created": _lazy("complaints created"),
+    "prospects_created": _lazy("prospects created"),
+    "accounts_placed": _lazy("accounts placed in their lifecycle period"),
+}
 
 
 @_staff

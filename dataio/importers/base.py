@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Branch
 from crm.permissions import scope_branches
-from parents.phones import normalize_phone
+from parents.phones import normalize_phone_lenient
 
 from ..columns import FAMILY_KINDS, Col, HeaderMap, columns_for, map_headers
 from ..parsing import CellError, text
@@ -161,10 +161,14 @@ class RowReader:
                 self.error(key, _("This value is required."))
             return None
         try:
-            return normalize_phone(value)
+            phone, known = normalize_phone_lenient(value)
         except ValidationError as exc:
             self.error(key, " ".join(exc.messages))
             return None
+        if not known:
+            self.warn(key, _("%(value)s is outside the number ranges known to be in use: "
+                             "kept, check it.") % {"value": value})
+        return phone
 
     def model_errors(self, exc: ValidationError, field_to_key: dict[str, str]) -> None:
         """A model's full_clean errors, each put on the column it came from."""
@@ -305,7 +309,7 @@ class StudentRefs:
                 continue
             name = text(r.raw("name_zh"))
             try:
-                phone = normalize_phone(text(r.raw("parent_phone")))
+                phone, _known = normalize_phone_lenient(text(r.raw("parent_phone")))
             except ValidationError:
                 continue
             pairs.add((name, phone))

@@ -229,12 +229,16 @@ class StudentImporter(Importer):
                             % {"no": number, "row": first})
                     continue
             # One phone, one person, within the file too.
+            # One phone, one guardian: siblings' rows often name the same parent
+            # differently (王芳 / 王女士); the first name is kept, the difference shown.
             for p in item.parents:
                 seen = phone_names.setdefault(p.phone, (p.name, r.row))
                 if seen[0] != p.name:
-                    r.error(f"{p.slot}_phone", _(
+                    r.warn(f"{p.slot}_name", _(
                         "This phone is given for %(other)s in row %(row)s and for %(name)s "
-                        "here.") % {"other": seen[0], "row": seen[1], "name": p.name})
+                        "here: one guardian, %(other)s; check the name.")
+                        % {"other": seen[0], "row": seen[1], "name": p.name})
+                    p.name = seen[0]
             if r.errors:
                 continue
             phones = {p.phone for p in item.parents}
@@ -291,8 +295,9 @@ class StudentImporter(Importer):
             for p in it.parents:
                 known = parents.get(p.phone)
                 if known is not None and known["name"] != p.name:
-                    by_row[p.row].error(f"{p.slot}_name", _(
-                        "This phone is registered to %(known)s, not %(name)s.")
+                    by_row[p.row].warn(f"{p.slot}_name", _(
+                        "This phone is registered to %(known)s, not %(name)s: linked to "
+                        "%(known)s; check the name.")
                         % {"known": known["name"], "name": p.name})
             f = it.fields
             cand = by_number.get((it.branch.pk, f["external_id"])) if f["external_id"] else None
