@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from students.choices import Gender, Grade, Subject
@@ -263,7 +264,7 @@ _DECISION = {
 
 def decision_style(value: Cell) -> str:
     """DOMAIN.md §2: who decides (学员主导型 / 家长主导型 / joint)."""
-    return _choice(value, _DECISION, _lazy("decision maker"))
+    return _choice(value, _DECISION, gettext_lazy("decision maker"))
 
 
 _CONTACT_CHANNELS = {
@@ -279,7 +280,7 @@ def contact_channel(value: Cell) -> str:
     """How a visit/interaction happened; an empty cell is a phone call (回访 by default)."""
     if not text(value):
         return "call"
-    return _choice(value, _CONTACT_CHANNELS, _lazy("contact method"))
+    return _choice(value, _CONTACT_CHANNELS, gettext_lazy("contact method"))
 
 
 _COUNTERPARTS = {
@@ -293,7 +294,7 @@ def counterpart(value: Cell) -> str:
     """Student or parent; an empty cell is a parent (who answers most calls)."""
     if not text(value):
         return "parent"
-    return _choice(value, _COUNTERPARTS, _lazy("counterpart"))
+    return _choice(value, _COUNTERPARTS, gettext_lazy("counterpart"))
 
 
 _SATISFACTION_WORDS = {"非常满意": 5, "很满意": 5, "满意": 4, "比较满意": 4, "一般": 3,
@@ -348,7 +349,7 @@ _COMPLAINT_STATUSES = {
 
 
 def complaint_status(value: Cell) -> str:
-    return _choice(value, _COMPLAINT_STATUSES, _lazy("complaint status"))
+    return _choice(value, _COMPLAINT_STATUSES, gettext_lazy("complaint status"))
 
 
 _URGENCY = {
@@ -359,7 +360,7 @@ _URGENCY = {
 
 
 def urgency(value: Cell) -> str:
-    return _choice(value, _URGENCY, _lazy("need urgency"))
+    return _choice(value, _URGENCY, gettext_lazy("need urgency"))
 
 
 _STUDENT_STATUS = {
@@ -372,4 +373,4 @@ _STUDENT_STATUS = {
 
 def student_status(value: Cell) -> str:
     """The previous system's status: 在读 (active), 退学, 结课 or 休学 (former customers)."""
-    return _choice(value, _STUDENT_STATUS, _lazy("student status"))
+    return _choice(value, _STUDENT_STATUS, gettext_lazy("student status"))

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.permissions import role_of
@@ -202,24 +202,24 @@ def job_refused(request: HttpRequest, pk: int) -> HttpResponse:
 
 # What an import wrote, as a person reads it (summary["written"] keys).
 WRITTEN = {
-    "students_created": _lazy("students created"),
-    "students_updated": _lazy("students updated"),
-    "parents_created": _lazy("parents created"),
-    "guardianships_created": _lazy("guardian links created"),
-    "consents_created": _lazy("consents recorded"),
-    "contracts_created": _lazy("contracts created"),
-    "ledger_entries_created": _lazy("opening balances written"),
-    "payments_created": _lazy("payments created"),
-    "exam_scores_created": _lazy("exam results created"),
-    "attendance_created": _lazy("attendance records created"),
-    "sessions_created": _lazy("lessons created"),
-    "lessons_charged": _lazy("lessons charged to contracts"),
-    "lessons_not_charged": _lazy("lessons not charged (no hours that day)"),
-    "interactions_created": _lazy("visits created"),
-    "surveys_created": _lazy("satisfaction surveys created"),
-    "complaints_created": _lazy("complaints created"),
-    "prospects_created": _lazy("prospects created"),
-    "accounts_placed": _lazy("accounts placed in their lifecycle period"),
+    "students_created": gettext_lazy("students created"),
+    "students_updated": gettext_lazy("students updated"),
+    "parents_created": gettext_lazy("parents created"),
+    "guardianships_created": gettext_lazy("guardian links created"),
+    "consents_created": gettext_lazy("consents recorded"),
+    "contracts_created": gettext_lazy("contracts created"),
+    "ledger_entries_created": gettext_lazy("opening balances written"),
+    "payments_created": gettext_lazy("payments created"),
+    "exam_scores_created": gettext_lazy("exam results created"),
+    "attendance_created": gettext_lazy("attendance records created"),
+    "sessions_created": gettext_lazy("lessons created"),
+    "lessons_charged": gettext_lazy("lessons charged to contracts"),
+    "lessons_not_charged": gettext_lazy("lessons not charged (no hours that day)"),
+    "interactions_created": gettext_lazy("visits created"),
+    "surveys_created": gettext_lazy("satisfaction surveys created"),
+    "complaints_created": gettext_lazy("complaints created"),
+    "prospects_created": gettext_lazy("prospects created"),
+    "accounts_placed": gettext_lazy("accounts placed in their lifecycle period"),
 }
 
 

@@ -83,8 +83,8 @@ def account_transition(*, student: Student, to_period: str, actor: Any = None,
     if trigger not in Trigger.values:
         raise ValidationError({"trigger": _("Unknown trigger “%(t)s”.") % {"t": trigger}})
     if trigger == Trigger.IMPORT:  # placements have their own door
-        raise ValidationError({"trigger": _("Imported accounts are placed by "
-                                            "accounts_place_imported.")})
+        raise ValidationError({"trigger": _("Only an import places an account by its "
+                                            "records.")})
     manual = trigger == Trigger.MANUAL
     if manual and actor is None:
         raise ValidationError({"actor": _("A manual change needs the person making it.")})
