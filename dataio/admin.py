@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ImportJob
+from .models import ColumnTemplate, ImportJob
 
 
 @admin.register(ImportJob)
@@ -12,3 +12,9 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:  # uploads go through the import page
         return False
+
+
+@admin.register(ColumnTemplate)
+class ColumnTemplateAdmin(admin.ModelAdmin):
+    list_display = ["source_system", "name", "kind", "updated_at", "created_by"]
+    list_filter = ["kind", "source_system"]

@@ -17,12 +17,20 @@ MAX_STORED_ERRORS = 1000
 MAX_PREVIEW_ROWS = 500
 
 
+class ImportMode(models.TextChoices):
+    ALL = "all", _("All or nothing: any error stops the whole file")
+    VALID = "valid", _("Import the valid rows; return the refused ones as a file")
+
+
 class ImportKind(models.TextChoices):
     STUDENTS = "students", _("Students and parents")
     CONTRACTS = "contracts", _("Contracts and lesson-hour balances")
     ATTENDANCE = "attendance", _("Attendance history")
     PAYMENTS = "payments", _("Payments")
     EXAMS = "exams", _("Exam scores")
+    INTERACTIONS = "interactions", _("Visits and satisfaction (回访)")
+    COMPLAINTS = "complaints", _("Complaints")
+    PROSPECTS = "prospects", _("Prospects (leads)")
 
 
 class ImportJob(models.Model):
@@ -54,6 +62,12 @@ class ImportJob(models.Model):
                                help_text=_("Rows without a branch column go to this branch."))
     # Messages are rendered in the uploader's language by the worker, which has none.
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # Header (normalised) -> column key, "" to ignore it: the user's mapping of headers
+    # the built-in aliases do not know (see ColumnTemplate).
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Choices made for this file: {"mode": "all" | "valid", "consumes": bool,
+    # "values": {column key: {value as written: code}}}.
+    options = models.JSONField(_("options"), default=dict, blank=True)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
     # {"create": n, "update": n, "match": n, "error": n, "rows": [...preview...], ...}
@@ -61,6 +75,9 @@ class ImportJob(models.Model):
     # [{"row": 7, "column": "家长电话", "reason": "..."}], at most MAX_STORED_ERRORS.
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    # Every refused row (not capped like `errors`): {"7": "电话1: ...; 年级: ..."}, for the
+    # file of refused rows the user fixes and uploads again.
+    refused = models.JSONField(_("refused rows"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("uploaded by"))
@@ -86,3 +103,32 @@ class ImportJob(models.Model):
     def is_running(self) -> bool:
         return self.status in {self.Status.UPLOADED, self.Status.VALIDATING,
                                self.Status.IMPORTING}
+
+
+class ColumnTemplate(models.Model):
+    """A saved column mapping: how one source system's export names its columns, so the
+    next file from that system maps itself (DOMAIN: a school switching systems)."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=ImportKind.choices)
+    source_system = models.CharField(_("source system"), max_length=80)
+    name = models.CharField(_("name"), max_length=80)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("saved by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("column mapping template")
+        verbose_name_plural = _("column mapping templates")
+        ordering = ["source_system", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "source_system", "name"],
+                                    name="column_template_unique_name",
+                                    violation_error_message=_("A template of this name "
+                                                              "already exists for this "
+                                                              "source system.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_system} · {self.name}"

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from students.choices import Gender, Grade, Subject
@@ -250,3 +251,126 @@ def exam_kind(value: Cell) -> str:
 
 def grade_label(code: str) -> str:
     return str(Grade(code).label) if code in Grade.values else code
+
+
+_DECISION = {
+    **dict.fromkeys(["student_led", "studentled", "student", "学生", "学员", "孩子", "学生主导",
+                     "学员主导", "学员主导型", "学生主导型", "学生本人", "本人"], "student_led"),
+    **dict.fromkeys(["parent_led", "parentled", "parent", "家长", "父母", "妈妈", "爸爸", "母亲",
+                     "父亲", "家长主导", "家长主导型"], "parent_led"),
+    **dict.fromkeys(["joint", "共同", "共同决策", "双方", "一起", "都有"], "joint"),
+}
+
+
+def decision_style(value: Cell) -> str:
+    """DOMAIN.md §2: who decides (学员主导型 / 家长主导型 / joint)."""
+    return _choice(value, _DECISION, gettext_lazy("decision maker"))
+
+
+_CONTACT_CHANNELS = {
+    **dict.fromkeys(["call", "电话", "来电", "去电", "电话回访", "电话沟通", "phone"], "call"),
+    **dict.fromkeys(["visit", "上门", "到访", "来访", "面访", "家访"], "visit"),
+    **dict.fromkeys(["wechat", "微信", "微信沟通", "企业微信"], "wechat"),
+    **dict.fromkeys(["meeting", "面谈", "家长会", "会议", "当面"], "meeting"),
+    **dict.fromkeys(["sms", "短信"], "sms"),
+}
+
+
+def contact_channel(value: Cell) -> str:
+    """How a visit/interaction happened; an empty cell is a phone call (回访 by default)."""
+    if not text(value):
+        return "call"
+    return _choice(value, _CONTACT_CHANNELS, gettext_lazy("contact method"))
+
+
+_COUNTERPARTS = {
+    **dict.fromkeys(["parent", "家长", "父母", "妈妈", "爸爸", "母亲", "父亲", "监护人"],
+                    "parent"),
+    **dict.fromkeys(["student", "学员", "学生", "孩子", "本人"], "student"),
+}
+
+
+def counterpart(value: Cell) -> str:
+    """Student or parent; an empty cell is a parent (who answers most calls)."""
+    if not text(value):
+        return "parent"
+    return _choice(value, _COUNTERPARTS, gettext_lazy("counterpart"))
+
+
+_SATISFACTION_WORDS = {"非常满意": 5, "很满意": 5, "满意": 4, "比较满意": 4, "一般": 3,
+                       "基本满意": 3, "还行": 3, "不满意": 2, "不太满意": 2, "很不满意": 1,
+                       "非常不满意": 1}
+
+
+def satisfaction(value: Cell) -> int | None:
+    """A 1-5 rating from 1-5, 0-10 or 0-100 scales or words (满意/一般/不满意)."""
+    raw = text(value)
+    if not raw:
+        return None
+    if raw in _SATISFACTION_WORDS:
+        return _SATISFACTION_WORDS[raw]
+    number = decimal(raw.rstrip("分%"), minimum=Decimal("0"))
+    assert number is not None
+    if number <= 5:
+        scaled = number
+    elif number <= 10:
+        scaled = number / 2
+    elif number <= 100:
+        scaled = number / 20
+    else:
+        raise CellError(_("A satisfaction of %(value)s is off every scale (1-5, 0-10, "
+                          "0-100).") % {"value": raw})
+    return max(1, min(5, int(scaled.to_integral_value(rounding="ROUND_HALF_UP"))))
+
+
+_COMPLAINT_CATEGORIES = {
+    **dict.fromkeys(["teaching", "教学", "教学质量", "教学效果", "课程质量"], "teaching"),
+    **dict.fromkeys(["teacher", "老师", "教师", "师资", "老师态度"], "teacher"),
+    **dict.fromkeys(["schedule", "排课", "时间", "课表", "上课时间", "调课"], "schedule"),
+    **dict.fromkeys(["service", "服务", "服务态度", "前台", "学管"], "service"),
+    **dict.fromkeys(["billing", "收费", "费用", "退费", "价格", "缴费"], "billing"),
+    **dict.fromkeys(["environment", "环境", "校区环境", "教室", "设施"], "environment"),
+    **dict.fromkeys(["other", "其他", "其它", ""], "other"),
+}
+
+
+def complaint_category(value: Cell) -> str | None:
+    """The category, or None for a word outside the list (the importer notes it)."""
+    key = text(value).lower().replace(" ", "")
+    return _COMPLAINT_CATEGORIES.get(key)
+
+
+_COMPLAINT_STATUSES = {
+    **dict.fromkeys(["open", "待处理", "未处理", "未解决", "新建"], "open"),
+    **dict.fromkeys(["inprogress", "处理中", "跟进中", "进行中"], "in_progress"),
+    **dict.fromkeys(["resolved", "已解决", "已处理", "已完成", "关闭", "已关闭", "完成"],
+                    "resolved"),
+}
+
+
+def complaint_status(value: Cell) -> str:
+    return _choice(value, _COMPLAINT_STATUSES, gettext_lazy("complaint status"))
+
+
+_URGENCY = {
+    **dict.fromkeys(["high", "高", "强", "a", "急", "紧急", "高意向"], "high"),
+    **dict.fromkeys(["medium", "中", "一般", "b", "中等", ""], "medium"),
+    **dict.fromkeys(["low", "低", "弱", "c", "低意向"], "low"),
+}
+
+
+def urgency(value: Cell) -> str:
+    return _choice(value, _URGENCY, gettext_lazy("need urgency"))
+
+
+_STUDENT_STATUS = {
+    **dict.fromkeys(["active", "在读", "正常", "在学", "在籍", "上课中", ""], "active"),
+    **dict.fromkeys(["dropped", "退学", "流失", "退费", "已退学", "已退费", "停读"], "dropped"),
+    **dict.fromkeys(["finished", "结课", "已结课", "毕业", "结业", "已毕业"], "finished"),
+    **dict.fromkeys(["suspended", "休学", "停课", "暂停", "暂停上课"], "suspended"),
+}
+
+
+def student_status(value: Cell) -> str:
+    """The previous system's status: 在读 (active), 退学, 结课 or 休学 (former customers)."""
+    return _choice(value, _STUDENT_STATUS, gettext_lazy("student status"))

@@ -27,9 +27,20 @@ from crm.models import Branch
 from crm.permissions import branch_of, role_of, sees_all_branches
 from crm.roles import Role
 from crm.services import audit
+from lifecycle.services import accounts_place_imported
+from students.choices import Subject
 
+from .columns import columns_for, map_headers, mappable_columns, norm_header
 from .importers import Context, Plan, importer_for
-from .models import MAX_PREVIEW_ROWS, MAX_STORED_ERRORS, ImportJob, ImportKind
+from .models import (
+    MAX_PREVIEW_ROWS,
+    MAX_STORED_ERRORS,
+    ColumnTemplate,
+    ImportJob,
+    ImportKind,
+    ImportMode,
+)
+from .parsing import text
 from .readers import Sheet, read_file
 
 log = logging.getLogger(__name__)
@@ -44,7 +55,7 @@ def import_kinds_for(user: Any) -> list[str]:
     if role in {Role.MANAGER, Role.HEAD_OFFICE}:
         return list(ImportKind.values)
     if role == Role.FRONT_DESK:
-        return [ImportKind.STUDENTS]
+        return [ImportKind.STUDENTS, ImportKind.PROSPECTS]
     return []
 
 
@@ -61,7 +72,8 @@ def _require(user: Any, kind: str) -> None:
 # --------------------------------------------------------------------------- jobs
 def import_job_create(*, actor: Any, kind: str, upload: UploadedFile,
                       branch: Branch | None = None, language: str = "",
-                      run_later: bool = True) -> ImportJob:
+                      run_later: bool = True, template: ColumnTemplate | None = None,
+                      options: dict[str, Any] | None = None) -> ImportJob:
     """Store the upload and queue its dry run (after commit, so the worker finds it)."""
     _require(actor, kind)
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
@@ -74,7 +86,11 @@ def import_job_create(*, actor: Any, kind: str, upload: UploadedFile,
     elif branch is not None and not sees_all_branches(actor) and branch != branch_of(actor):
         raise PermissionDenied(_("You may not import into branch %(branch)s.")
                                % {"branch": branch.name})
+    if template is not None and template.kind != kind:
+        raise ValidationError({"template": _("This template is for another kind of data.")})
     job = ImportJob(kind=kind, file=upload, original_name=upload.name[:255], branch=branch,
+                    mapping=dict(template.mapping) if template else {},
+                    options=options or {},
                     created_by=actor if getattr(actor, "pk", None) else None,
                     language=language or translation.get_language() or settings.LANGUAGE_CODE)
     job.save()
@@ -94,6 +110,95 @@ def import_job_revalidate(*, job: ImportJob, actor: Any) -> ImportJob:
     return job
 
 
+def import_job_map(*, job: ImportJob, actor: Any, mapping: dict[str, str],
+                   source_system: str = "", template_name: str = "") -> ImportJob:
+    """Map the file's headers to columns ("" ignores one), optionally save the mapping as
+    a named template of its source system, and check the file again."""
+    _require(actor, job.kind)
+    if job.is_running or job.status == ImportJob.Status.DONE:
+        raise ValidationError(_("The mapping can be changed only before the import, once "
+                                "the check has finished."))
+    labels = {c.key: c for c in mappable_columns(job.kind)}
+    clean: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for header, key in mapping.items():
+        if key and key not in labels:
+            raise ValidationError({"mapping": _("Unknown column for the header “%(header)s”.")
+                                   % {"header": header}})
+        if key and key in taken:
+            raise ValidationError({"mapping": _(
+                "The headers “%(a)s” and “%(b)s” are both mapped to %(col)s.")
+                % {"a": taken[key], "b": header, "col": labels[key].zh}})
+        if key:
+            taken[key] = header
+        if norm_header(header):
+            clean[norm_header(header)] = key
+    source_system, template_name = source_system.strip(), template_name.strip()
+    if template_name and not source_system:
+        raise ValidationError({"source_system": _("Name the source system the template is "
+                                                  "for.")})
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(mapping=clean)
+        if template_name:
+            column_template_save(kind=job.kind, source_system=source_system,
+                                 name=template_name, mapping=clean, actor=actor)
+    job.refresh_from_db()
+    return import_job_revalidate(job=job, actor=actor)
+
+
+# Columns whose unknown values the user maps in the page, and the codes allowed.
+VALUE_CHOICES: dict[str, Any] = {"subject": Subject}
+
+
+def import_job_values(*, job: ImportJob, actor: Any, column: str,
+                      values: dict[str, str]) -> ImportJob:
+    """Map values the file uses that the built-in lists lack (a subject 奥数 -> math), for
+    this file, and check it again."""
+    _require(actor, job.kind)
+    if job.is_running or job.status == ImportJob.Status.DONE:
+        raise ValidationError(_("The mapping can be changed only before the import, once "
+                                "the check has finished."))
+    if column not in VALUE_CHOICES:
+        raise ValidationError({"column": _("This column's values cannot be mapped.")})
+    allowed = set(VALUE_CHOICES[column].values)
+    chosen = {raw: code for raw, code in values.items() if code}
+    bad = [raw for raw, code in chosen.items() if code not in allowed]
+    if bad:
+        raise ValidationError({"values": _("Choose a listed value for “%(value)s”.")
+                               % {"value": bad[0]}})
+    options = dict(job.options or {})
+    options["values"] = {**options.get("values", {}),
+                         column: {**options.get("values", {}).get(column, {}), **chosen}}
+    ImportJob.objects.filter(pk=job.pk).update(options=options)
+    job.refresh_from_db()
+    return import_job_revalidate(job=job, actor=actor)
+
+
+def column_template_save(*, kind: str, source_system: str, name: str,
+                         mapping: dict[str, str], actor: Any) -> ColumnTemplate:
+    """Create or replace the named template (one per kind, source system and name)."""
+    _require(actor, kind)
+    template, _created = ColumnTemplate.objects.update_or_create(
+        kind=kind, source_system=source_system[:80], name=name[:80],
+        defaults={"mapping": mapping,
+                  "created_by": actor if getattr(actor, "pk", None) else None})
+    return template
+
+
+def suggested_template(job: ImportJob) -> ColumnTemplate | None:
+    """The saved template of this kind that knows most of the file's unknown headers."""
+    headers = ((job.summary or {}).get("columns") or {}).get("headers") or []
+    unknown = {norm_header(h["header"]) for h in headers if h.get("unknown")}
+    if not unknown:
+        return None
+    best, score = None, 0
+    for t in ColumnTemplate.objects.filter(kind=job.kind):
+        hits = len(unknown & set(t.mapping))
+        if hits > score:
+            best, score = t, hits
+    return best
+
+
 def _sheet(job: ImportJob) -> Sheet:
     with job.file.open("rb") as fh:
         data = fh.read()
@@ -101,16 +206,43 @@ def _sheet(job: ImportJob) -> Sheet:
 
 
 def _context(job: ImportJob, progress: Any) -> Context:
-    return Context(actor=job.created_by, branch=job.branch, progress=progress)
+    return Context(actor=job.created_by, branch=job.branch, progress=progress,
+                   mapping=job.mapping or {}, options=job.options or {})
+
+
+PREVIEW_ROWS = 5
+
+
+def _columns(job: ImportJob, sheet: Sheet) -> dict[str, Any]:
+    """The file's headers as matched (for the mapping form) and its first rows."""
+    hm = map_headers(job.kind, sheet.headers, job.mapping or {})
+    by_index = {i: k for k, i in hm.index.items()}
+    mapped = {norm_header(k) for k in (job.mapping or {})}
+    headers = [{"header": str(h), "key": by_index.get(i, ""),
+                "mapped": norm_header(h) in mapped,
+                "unknown": str(h) in hm.unknown and bool(str(h).strip())}
+               for i, h in enumerate(sheet.headers)]
+    cols = columns_for(job.kind, hm.layout)
+    missing = [c.key for c in cols if c.required and c.key not in hm.index]
+    preview = [[_shown(v) for v in cells[:len(sheet.headers)]]
+               for _n, cells in sheet.rows[:PREVIEW_ROWS]]
+    return {"headers": headers, "missing": missing, "preview": preview}
+
+
+def _shown(value: Any) -> str:
+    return text(value)[:60]
 
 
 def _errors(plan: Plan) -> tuple[list[dict[str, Any]], int]:
     return plan.errors[:MAX_STORED_ERRORS], len(plan.errors)
 
 
-def _summary(plan: Plan, sheet: Sheet | None) -> dict[str, Any]:
-    return {"counts": plan.counts(), "layout": plan.layout,
+def _summary(plan: Plan, sheet: Sheet | None, columns: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    return {"counts": plan.counts(), "layout": plan.layout, "columns": columns,
             "encoding": sheet.encoding if sheet else "",
+            "warnings": plan.warnings[:MAX_STORED_ERRORS], "warning_count": len(plan.warnings),
+            "unknown_values": {k: v[:200] for k, v in plan.unknown_values.items()},
             "rows": [{"row": r.row, "action": r.action, "text": r.text}
                      for r in plan.rows[:MAX_PREVIEW_ROWS]]}
 
@@ -131,9 +263,11 @@ def import_validate(*, job_id: int) -> ImportJob:
     with translation.override(job.language or settings.LANGUAGE_CODE):
         progress = _Progress(job.pk)
         sheet: Sheet | None = None
+        columns: dict[str, Any] | None = None
         try:
             sheet = _sheet(job)
             ImportJob.objects.filter(pk=job.pk).update(rows_total=len(sheet.rows))
+            columns = _columns(job, sheet)
             plan = importer_for(job.kind, _context(job, progress)).plan(sheet)
         except ValidationError as exc:
             plan = Plan(kind=job.kind)
@@ -143,21 +277,47 @@ def import_validate(*, job_id: int) -> ImportJob:
         errors, count = _errors(plan)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.VALIDATED, rows_total=plan.rows_total,
-            rows_done=plan.rows_total, summary=_summary(plan, sheet), errors=errors,
+            refused=_refused(plan),
+            rows_done=plan.rows_total, summary=_summary(plan, sheet, columns),
+            errors=errors,
             error_count=count, validated_at=timezone.now())
     job.refresh_from_db()
     return job
 
 
-def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True) -> ImportJob:
-    """The user's go-ahead after a clean dry run; queues the import."""
+def _partial(job: ImportJob) -> bool:
+    return (job.options or {}).get("mode") == ImportMode.VALID
+
+
+def _file_level(errors: list[dict[str, Any]]) -> bool:
+    """Errors about the file itself (unreadable, a required column missing): no row can
+    be imported, whatever the mode."""
+    return any(e["row"] <= 1 for e in errors)
+
+
+def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True,
+                   mode: str | None = None) -> ImportJob:
+    """The user's go-ahead after the dry run; queues the import.
+
+    All or nothing (the default) needs a clean dry run; "valid rows" imports the rows
+    without errors and returns the others as a file (`refused_rows_file`).
+    """
     _require(actor, job.kind)
-    if job.error_count:
+    if mode is not None:
+        if mode not in ImportMode.values:
+            raise ValidationError({"mode": _("Choose how to import.")})
+        options = {**(job.options or {}), "mode": mode}
+        ImportJob.objects.filter(pk=job.pk).update(options=options)
+        job.options = options
+    if job.error_count and (not _partial(job) or _file_level(job.errors)):
         raise ValidationError(_("Fix the %(n)d errors in the file and upload it again; "
                                 "nothing is imported while any row has an error.")
                               % {"n": job.error_count})
+    counts = (job.summary or {}).get("counts") or {}
+    if job.error_count and not any(counts.get(k) for k in ("create", "update", "match")):
+        raise ValidationError(_("No row of this file can be imported."))
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATED,
-                                       error_count=0).update(
+                                       error_count=job.error_count).update(
         status=ImportJob.Status.IMPORTING, rows_done=0)
     if not claimed:
         raise ValidationError(_("This import is not waiting for confirmation (it is %(status)s).")
@@ -168,6 +328,38 @@ def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True) -> Imp
         transaction.on_commit(lambda: import_commit_task.delay(job.pk))
     job.refresh_from_db()
     return job
+
+
+def _refused(plan: Plan) -> dict[str, str]:
+    """Row number -> every reason it was refused, naming the columns."""
+    out: dict[str, list[str]] = {}
+    for e in plan.errors:
+        if e["row"] > 1:
+            out.setdefault(str(e["row"]), []).append(
+                f"{e['column']}: {e['reason']}" if e["column"] else e["reason"])
+    return {row: "; ".join(reasons) for row, reasons in out.items()}
+
+
+def refused_rows_file(*, job: ImportJob) -> bytes:
+    """The refused rows with their original columns plus a reason column (CSV, UTF-8 with
+    a BOM so Excel opens it), ready to fix and upload again: re-importing is idempotent,
+    so the rows already imported match instead of doubling."""
+    import csv
+    import io
+
+    sheet = _sheet(job)
+    refused = job.refused or {}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([*sheet.headers, _("Reason refused")])
+    for n, cells in sheet.rows:
+        reason = refused.get(str(n))
+        if reason is None:
+            continue
+        values = [text(c) for c in cells[:len(sheet.headers)]]
+        values += [""] * (len(sheet.headers) - len(values))
+        writer.writerow([*values, _("Row %(row)d: %(reason)s") % {"row": n, "reason": reason}])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 class _Abort(Exception):
@@ -192,22 +384,33 @@ def import_commit(*, job_id: int) -> ImportJob:
             with transaction.atomic():
                 importer = importer_for(job.kind, _context(job, progress), preview=False)
                 plan = importer.plan(sheet)
-                if not plan.ok:
+                partial = _partial(job) and not _file_level(plan.errors)
+                if not plan.ok and not partial:
                     raise _Abort(plan)
                 counts = importer.apply(plan)
+                ids, leavings = importer.placement(plan)
+                if ids:
+                    counts["accounts_placed"] = accounts_place_imported(
+                        student_ids=ids, leavings=leavings)
                 # The dry run's row-by-row preview stays; the result adds what was written.
                 summary = (ImportJob.objects.get(pk=job.pk).summary or {}) | {
-                    "written": counts, "counts": plan.counts()}
+                    "written": counts, "counts": plan.counts(),
+                    "warnings": plan.warnings[:MAX_STORED_ERRORS],
+                    "warning_count": len(plan.warnings)}
+                errors, count = _errors(plan)
                 audit(actor=job.created_by, action="import", obj=job, branch=job.branch,
                       data={"kind": job.kind, "file": job.original_name,
                             "rows": plan.rows_total, **plan.counts(), **counts})
+                # With "valid rows" the refused rows stay listed, for their file.
                 ImportJob.objects.filter(pk=job.pk).update(
                     status=ImportJob.Status.DONE, rows_done=plan.rows_total,
-                    summary=summary, finished_at=timezone.now())
+                    summary=summary, errors=errors, error_count=count,
+                    refused=_refused(plan), finished_at=timezone.now())
         except _Abort as abort:
             errors, count = _errors(abort.plan)
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportJob.Status.FAILED, errors=errors, error_count=count,
+                refused=_refused(abort.plan),
                 summary=_summary(abort.plan, sheet) | {"changed_since_dry_run": True},
                 finished_at=timezone.now())
         except Exception as exc:  # a database conflict: report it, never half-import

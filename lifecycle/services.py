@@ -5,6 +5,7 @@ and the Celery task all call it. No signals carry business rules.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,8 @@ from webhooks.services import after_commit
 from .events import publish_transitions
 from .models import LifecyclePolicy, ScanRun, Transition, Trigger
 from .periods import Period, is_allowed, is_win_back
+from .placement import Leaving, place
+from .selectors import account_facts, facts_of, policies_by_branch
 
 # Roles that may move an account by hand (DOMAIN.md §8): counselors for their visible
 # accounts, managers, head office. Front desk and teachers may not.
@@ -79,6 +82,9 @@ def account_transition(*, student: Student, to_period: str, actor: Any = None,
         raise ValidationError(_err("reason", _("Give a reason for the change."), "required"))
     if trigger not in Trigger.values:
         raise ValidationError({"trigger": _("Unknown trigger “%(t)s”.") % {"t": trigger}})
+    if trigger == Trigger.IMPORT:  # placements have their own door
+        raise ValidationError({"trigger": _("Only an import places an account by its "
+                                            "records.")})
     manual = trigger == Trigger.MANUAL
     if manual and actor is None:
         raise ValidationError({"actor": _("A manual change needs the person making it.")})
@@ -119,6 +125,75 @@ def account_transition(*, student: Student, to_period: str, actor: Any = None,
     student.period, student.previous_period = locked.period, locked.previous_period
     student.period_since = locked.period_since
     return row
+
+
+# --- placement of imported accounts ------------------------------------------------------
+
+def accounts_place_imported(*, student_ids: set[int] | list[int],
+                            leavings: dict[int, Leaving] | None = None,
+                            now: dt.datetime | None = None) -> int:
+    """Place imported accounts in the period their records imply (lifecycle.placement);
+    the only writer of `import` transitions. Returns how many moved.
+
+    Only accounts whose history holds nothing but import placements are placed, so a
+    later file (payments after contracts, attendance after payments) refines the
+    placement, while an account a rule or a person has moved since is never touched;
+    a placement from the old system's leaving status is final.
+    Set-based: facts for all accounts in one annotated query per branch, one bulk
+    update and one bulk insert.
+    """
+    leavings = leavings or {}
+    now = now or timezone.now()
+    ids = sorted(set(student_ids))
+    if not ids:
+        return 0
+    moved = 0
+    with transaction.atomic():
+        for part in (ids[i:i + 2000] for i in range(0, len(ids), 2000)):
+            moved += _place_chunk(part, leavings, now)
+    return moved
+
+
+def _place_chunk(ids: list[int], leavings: dict[int, Leaving], now: dt.datetime) -> int:
+    touched = set(Transition.objects.filter(student_id__in=ids).exclude(
+        trigger=Trigger.IMPORT).values_list("student_id", flat=True))
+    final = set(Transition.objects.filter(
+        student_id__in=ids, trigger=Trigger.IMPORT, evidence__has_key="left_on")
+        .values_list("student_id", flat=True))
+    free = [i for i in ids if i not in touched and i not in final]
+    # Lock in id order, like account_transition, so a concurrent mover serialises.
+    locked = list(Student.objects.select_for_update().filter(pk__in=free).order_by("pk")
+                  .values_list("pk", "branch_id"))
+    by_branch: dict[int, list[int]] = {}
+    for pk, bid in locked:
+        by_branch.setdefault(bid, []).append(pk)
+    policies = policies_by_branch(by_branch)
+    changed: list[Student] = []
+    rows: list[Transition] = []
+    for bid, pks in by_branch.items():
+        policy = policies[bid]
+        for row in account_facts(Student.objects.filter(pk__in=pks), policy=policy, now=now):
+            facts = facts_of(row, policy=policy, now=now)
+            placement = place(facts, policy, now, leaving=leavings.get(row.pk))
+            target = placement.to_period if placement else Period.PROSPECTING
+            if target == row.period:
+                continue
+            if placement is None:
+                continue  # never back to prospecting: a later file only adds facts
+            rows.append(Transition(
+                student_id=row.pk, from_period=row.period, to_period=target,
+                at=placement.at, trigger=Trigger.IMPORT, reason=placement.reason,
+                evidence=placement.evidence))
+            row.period, row.previous_period, row.period_since = target, "", placement.at
+            changed.append(row)
+    if not changed:
+        return 0
+    Student.objects.bulk_update(changed, ["period", "previous_period", "period_since"])
+    Student.history.bulk_history_create(changed, update=True,
+                                        default_change_reason="import placement")
+    for t in Transition.objects.bulk_create(rows):
+        after_commit(publish_transitions, t.pk)
+    return len(changed)
 
 
 # --- policy ----------------------------------------------------------------------------

@@ -66,3 +66,26 @@ def mask_text(value: str) -> str:
     if len(value) <= 2:
         return "*" * len(value)
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def normalize_phone_lenient(raw: str) -> tuple[str, bool]:
+    """As normalize_phone, but a well-formed number outside the ranges the numbering plan
+    metadata knows is kept: returns (E.164, False). Why: carriers open new ranges before
+    the metadata lists them, and an old system's export is full of real numbers; imports
+    keep them with a warning instead of refusing the family.
+    """
+    try:
+        return normalize_phone(raw), True
+    except ValidationError as exc:
+        if exc.code != "invalid":
+            raise
+        text = (raw or "").strip()
+        if text.startswith("00"):
+            text = "+" + text[2:]
+        try:
+            number = phonenumbers.parse(text, settings.PHONE_DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            raise exc from None
+        if not phonenumbers.is_possible_number(number):
+            raise
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), False

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ..models import ImportKind
 from .base import Action, Context, Importer, Plan, RowPlan
+from .engagement import ComplaintImporter, InteractionImporter
+from .prospects import ProspectImporter
 from .records import AttendanceImporter, ContractImporter, ExamImporter, PaymentImporter
 from .students import StudentImporter
 
@@ -12,6 +14,9 @@ IMPORTERS: dict[str, type[Importer]] = {
     ImportKind.ATTENDANCE: AttendanceImporter,
     ImportKind.PAYMENTS: PaymentImporter,
     ImportKind.EXAMS: ExamImporter,
+    ImportKind.INTERACTIONS: InteractionImporter,
+    ImportKind.COMPLAINTS: ComplaintImporter,
+    ImportKind.PROSPECTS: ProspectImporter,
 }
 
 

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from crm.models import Branch
 from crm.permissions import scope_branches
-from parents.phones import normalize_phone
+from parents.phones import normalize_phone_lenient
 
-from ..columns import Col, HeaderMap, columns_for, map_headers
+from ..columns import FAMILY_KINDS, Col, HeaderMap, columns_for, map_headers
 from ..parsing import CellError, text
 from ..readers import Cell, Sheet
 
@@ -48,6 +48,12 @@ class Plan:
     layout: str = ""
     rows: list[RowPlan] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Kept rows with something to review (a contact name that differs, an unknown
+    # counselor...): same shape as errors.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    # Values the parsers did not know, per column key, for the user to map in the page
+    # (ImportJob.options["values"]), e.g. {"subject": ["奥数"]}.
+    unknown_values: dict[str, list[str]] = field(default_factory=dict)
     # importer-specific prepared records for apply()
     items: list[Any] = field(default_factory=list)
     rows_total: int = 0
@@ -69,6 +75,9 @@ class Context:
     actor: Any
     branch: Branch | None = None
     progress: Callable[[int], None] = lambda done: None
+    # The job's column mapping (header -> key) and options (see ImportJob.options).
+    mapping: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         allowed = scope_branches(self.actor, Branch.objects.all())
@@ -108,6 +117,7 @@ class RowReader:
         self.headers = headers
         self.columns = columns
         self.errors: list[dict[str, Any]] = []
+        self.warnings: list[dict[str, Any]] = []
 
     def raw(self, key: str) -> Cell:
         i = self.headers.index.get(key)
@@ -123,6 +133,11 @@ class RowReader:
 
     def error(self, key: str, reason: str) -> None:
         self.errors.append({"row": self.row, "column": self.column(key), "reason": str(reason)})
+
+    def warn(self, key: str, reason: str) -> None:
+        """The row is imported, but something in it should be looked at."""
+        self.warnings.append({"row": self.row, "column": self.column(key),
+                              "reason": str(reason)})
 
     def get(self, key: str, parse: Callable[..., Any] = text, **kwargs: Any) -> Any:
         """The parsed cell; on a bad value the error is recorded and None returned.
@@ -146,10 +161,14 @@ class RowReader:
                 self.error(key, _("This value is required."))
             return None
         try:
-            return normalize_phone(value)
+            phone, known = normalize_phone_lenient(value)
         except ValidationError as exc:
             self.error(key, " ".join(exc.messages))
             return None
+        if not known:
+            self.warn(key, _("%(value)s is outside the number ranges known to be in use: "
+                             "kept, check it.") % {"value": value})
+        return phone
 
     def model_errors(self, exc: ValidationError, field_to_key: dict[str, str]) -> None:
         """A model's full_clean errors, each put on the column it came from."""
@@ -170,7 +189,7 @@ class Importer:
     # --- planning ----------------------------------------------------------------------
     def readers(self, sheet: Sheet, plan: Plan) -> list[RowReader] | None:
         """Map the headers; a missing required column is one file-level error (row 1)."""
-        headers = map_headers(self.kind, sheet.headers)
+        headers = map_headers(self.kind, sheet.headers, self.ctx.mapping)
         plan.layout = headers.layout
         cols = columns_for(self.kind, headers.layout)
         by_key = {c.key: c for c in cols}
@@ -179,6 +198,19 @@ class Importer:
             plan.errors.append({"row": 1, "column": c.zh if _lang_zh() else c.en,
                                 "reason": _("Required column is missing (expected “%(zh)s” "
                                             "or “%(en)s”).") % {"zh": c.zh, "en": c.en}})
+        if (self.kind not in FAMILY_KINDS and "external_id" in by_key
+                and "external_id" not in headers.index):
+            # The student is named by number, or else by name and a guardian's phone.
+            for key in ("name_zh", "parent_phone"):
+                if key not in headers.index:
+                    c = by_key[key]
+                    missing.append(c)
+                    plan.errors.append({"row": 1, "column": c.zh if _lang_zh() else c.en,
+                                        "reason": _("Required column is missing: give the "
+                                                    "student number (学员编号), or the "
+                                                    "student's name and a guardian's phone "
+                                                    "(expected “%(zh)s” or “%(en)s”).")
+                                        % {"zh": c.zh, "en": c.en}})
         plan.rows_total = len(sheet.rows)
         if missing:
             return None
@@ -190,12 +222,18 @@ class Importer:
     def apply(self, plan: Plan) -> dict[str, int]:
         raise NotImplementedError
 
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        """The accounts whose lifecycle placement this file may change (after apply), and
+        leaving statuses by student; see lifecycle.services.accounts_place_imported."""
+        return set(), {}
+
     # --- shared -----------------------------------------------------------------------
     @staticmethod
     def finish(plan: Plan, readers: Iterable[RowReader], texts: dict[int, tuple[str, str]]
                ) -> Plan:
         """Per-row outcome: any error makes the row an error row."""
         for r in readers:
+            plan.warnings.extend(r.warnings)
             if r.errors:
                 plan.errors.extend(r.errors)
                 plan.rows.append(RowPlan(r.row, Action.ERROR,
@@ -204,6 +242,7 @@ class Importer:
                 action, what = texts.get(r.row, (Action.MATCH, ""))
                 plan.rows.append(RowPlan(r.row, action, what))
         plan.errors.sort(key=lambda e: e["row"])
+        plan.warnings.sort(key=lambda e: e["row"])
         return plan
 
 
@@ -239,6 +278,70 @@ def students_by_name_and_phone(pairs: set[tuple[str, str]], allowed_branch_ids: 
                 found.setdefault(key, []).append(
                     {"id": row["student_id"], "branch_id": row["student__branch_id"]})
     return found
+
+
+def students_by_external_id(numbers: set[str], allowed_branch_ids: set[int]
+                            ) -> dict[str, list[dict[str, Any]]]:
+    """Previous-system student number -> the students holding it (one per branch)."""
+    from students.models import Student
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part in chunks(sorted(numbers)):
+        for row in Student.objects.filter(external_id__in=part,
+                                          branch_id__in=allowed_branch_ids).values(
+                "id", "external_id", "branch_id"):
+            found.setdefault(row["external_id"], []).append(
+                {"id": row["id"], "branch_id": row["branch_id"]})
+    return found
+
+
+class StudentRefs:
+    """Finds the student each row names: by the previous system's student number
+    (学员编号) when the row has one, else by name and a guardian's phone; set-based."""
+
+    def __init__(self, ctx: Context, readers: list[RowReader]):
+        self.ctx = ctx
+        numbers = {text(r.raw("external_id")) for r in readers} - {""}
+        self.by_number = students_by_external_id(numbers, ctx.allowed_ids)
+        pairs = set()
+        for r in readers:
+            if text(r.raw("external_id")) and text(r.raw("external_id")) in self.by_number:
+                continue
+            name = text(r.raw("name_zh"))
+            try:
+                phone, _known = normalize_phone_lenient(text(r.raw("parent_phone")))
+            except ValidationError:
+                continue
+            pairs.add((name, phone))
+        self.by_pair = students_by_name_and_phone(pairs, ctx.allowed_ids)
+
+    @property
+    def ids(self) -> set[int]:
+        return ({h["id"] for hits in self.by_number.values() for h in hits}
+                | {h["id"] for hits in self.by_pair.values() for h in hits})
+
+    def resolve(self, r: RowReader) -> int | None:
+        number = text(r.raw("external_id"))
+        if number:
+            hits = self.by_number.get(number, [])
+            if len(hits) > 1 and self.ctx.branch is not None:
+                hits = [h for h in hits if h["branch_id"] == self.ctx.branch.pk]
+            if len(hits) == 1:
+                return hits[0]["id"]
+            if len(hits) > 1:
+                r.error("external_id", _("Student number %(no)s is used in several branches: "
+                                         "choose the default branch for the file.")
+                        % {"no": number})
+                return None
+            if not text(r.raw("name_zh")) or not text(r.raw("parent_phone")):
+                r.error("external_id", _("No student with the student number %(no)s is "
+                                         "registered.") % {"no": number})
+                return None
+        name = text(r.raw("name_zh"))
+        if not name:
+            r.error("name_zh", _("This value is required."))
+        phone = r.phone("parent_phone")
+        return resolve_student(r, self.by_pair, name or None, phone, self.ctx.allowed_ids)
 
 
 def resolve_student(r: RowReader, found: dict[tuple[str, str], list[dict[str, Any]]],

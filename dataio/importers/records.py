@@ -1,9 +1,9 @@
 """Contracts (opening balances), payments, exam scores and attendance history.
 
-Each names an existing student by name and a guardian's phone (import students and
-parents first). Natural keys: contract number; payment reference (else contract,
-amount and time); exam (student, subject, exam name, date); attendance (session by
-class + date + start time, student).
+Each names an existing student by the previous system's student number (学员编号), or
+by name and a guardian's phone (import students and parents first). Natural keys:
+contract number; payment reference (else contract, amount and time); exam (student,
+subject, exam name, date); attendance (session by class + date + start time, student).
 
 Business rules stay in one place: prepayment caps come from
 students.services.prepayment_errors (the same call contract_create makes); field and
@@ -21,11 +21,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from parents.phones import normalize_phone
 from students.models import (
     Attendance,
     ClassGroup,
@@ -38,7 +37,12 @@ from students.models import (
     Payment,
     Student,
 )
-from students.services import prepayment_errors
+from students.services import (
+    Lesson,
+    ledger_charge_history,
+    ledger_open_balances,
+    prepayment_errors,
+)
 
 from .. import parsing
 from ..models import ImportKind
@@ -48,30 +52,11 @@ from .base import (
     Importer,
     Plan,
     RowReader,
+    StudentRefs,
     chunks,
-    resolve_student,
-    students_by_name_and_phone,
 )
 
 ZERO = Decimal("0")
-
-
-def _student_refs(readers: list[RowReader]) -> set[tuple[str, str]]:
-    pairs = set()
-    for r in readers:
-        name = parsing.text(r.raw("name_zh"))
-        try:
-            phone = normalize_phone(parsing.text(r.raw("parent_phone")))
-        except ValidationError:
-            continue
-        pairs.add((name, phone))
-    return pairs
-
-
-def _student(imp: Importer, r: RowReader, found: dict) -> int | None:
-    name = r.get("name_zh")
-    phone = r.phone("parent_phone")
-    return resolve_student(r, found, name, phone, imp.ctx.allowed_ids)
 
 
 def _clean(r: RowReader, obj: Any, exclude: list[str], fields: dict[str, str]) -> bool:
@@ -90,6 +75,7 @@ class ContractItem:
     row: int
     contract: Contract
     remaining: Decimal
+    as_of: dt.date | None = None
 
 
 class ContractImporter(Importer):
@@ -100,14 +86,14 @@ class ContractImporter(Importer):
         readers = self.readers(sheet, plan)
         if readers is None:
             return plan
-        found = students_by_name_and_phone(_student_refs(readers), self.ctx.allowed_ids)
+        refs = StudentRefs(self.ctx, readers)
         numbers = {parsing.text(r.raw("contract_no")) for r in readers}
         existing = {}
         for part in chunks(sorted(numbers)):
             existing.update({c["contract_no"]: c for c in Contract.objects.filter(
                 contract_no__in=part).values("contract_no", "student_id")})
         courses = list(Course.objects.filter(is_active=True))
-        ids = {h["id"] for hits in found.values() for h in hits}
+        ids = refs.ids
         students = {s.pk: s for s in Student.objects.filter(pk__in=ids).select_related("branch")}
         hours_left = dict(LedgerEntry.objects.filter(
             contract__student_id__in=ids,
@@ -122,7 +108,7 @@ class ContractImporter(Importer):
         today = timezone.localdate()
         for r in readers:
             no = r.get("contract_no")
-            sid = _student(self, r, found)
+            sid = refs.resolve(r)
             course_raw = parsing.text(r.raw("course"))
             bought = r.get("hours_purchased", parsing.decimal, minimum=Decimal("0.01"))
             gifted = r.get("hours_gifted", parsing.decimal, required=False,
@@ -133,6 +119,7 @@ class ContractImporter(Importer):
             signed = r.get("signed_on", parsing.date, not_future=True)
             start = r.get("valid_from", parsing.date) or signed
             until = r.get("valid_until", parsing.date)
+            as_of = r.get("balance_as_of", parsing.date, not_future=True)
             if no in seen:
                 r.error("contract_no", _("Duplicate of row %(row)s.") % {"row": seen[no]})
                 continue
@@ -181,46 +168,39 @@ class ContractImporter(Importer):
                 discount=discount, valid_from=start, valid_until=until, signed_on=signed,
                 is_renewal=is_renewal, sales_counselor_id=student.counselor_id,
                 status=(Contract.Status.COMPLETED if remaining == 0 else Contract.Status.ACTIVE),
-                ended_on=today if remaining == 0 else None)
+                ended_on=(as_of or today) if remaining == 0 else None)
             if r.errors or not _clean(r, contract, ["student", "branch", "course", "class_group",
                                                     "sales_counselor"],
                                       {"valid_until": "valid_until", "discount": "discount"}):
                 continue
             had_contract.add(sid)
             hours_left[sid] = (hours_left.get(sid) or ZERO) + remaining
-            plan.items.append(ContractItem(r.row, contract, remaining))
+            plan.items.append(ContractItem(r.row, contract, remaining, as_of))
             texts[r.row] = (Action.CREATE, _(
                 "new contract %(no)s for %(name)s: %(hours)s hours, %(left)s left")
                 % {"no": no, "name": student.name_zh, "hours": total, "left": remaining})
         return self.finish(plan, readers, texts)
 
     def apply(self, plan: Plan) -> dict[str, int]:
+        """Contracts in bulk; their hours left become one opening entry each through the
+        ledger service (students.services.ledger_open_balances)."""
         actor = self.ctx.user
         now = timezone.now()
+        tz = timezone.get_current_timezone()
         created = entries = 0
         for batch in chunks(plan.items):
             contracts = Contract.objects.bulk_create([it.contract for it in batch])
-            ledger = []
-            for it, c in zip(batch, contracts, strict=True):
-                ledger.append(LedgerEntry(contract=c, kind=LedgerEntry.Kind.PURCHASED,
-                                          hours=c.hours_purchased, occurred_at=now,
-                                          created_by=actor, note=_("Opening balance (import)")))
-                if c.hours_gifted:
-                    ledger.append(LedgerEntry(contract=c, kind=LedgerEntry.Kind.GIFTED,
-                                              hours=c.hours_gifted, occurred_at=now,
-                                              created_by=actor))
-                used = c.hours_purchased + c.hours_gifted - it.remaining
-                if used > 0:
-                    # Hours used before the import: one entry so the ledger sums to the
-                    # remaining hours the old system showed.
-                    ledger.append(LedgerEntry(contract=c, kind=LedgerEntry.Kind.CONSUMED,
-                                              hours=-used, occurred_at=now, created_by=actor,
-                                              note=_("Used before the import")))
-            LedgerEntry.objects.bulk_create(ledger)
+            balances = [(c, it.remaining,
+                         dt.datetime.combine(it.as_of, dt.time(23, 59), tzinfo=tz)
+                         if it.as_of else now)
+                        for it, c in zip(batch, contracts, strict=True)]
+            entries += len(ledger_open_balances(balances=balances, actor=actor))
             created += len(contracts)
-            entries += len(ledger)
             self.ctx.progress(created)
         return {"contracts_created": created, "ledger_entries_created": entries}
+
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        return {it.contract.student_id for it in plan.items}, {}
 
 
 # -------------------------------------------------------------------------- payments
@@ -284,6 +264,9 @@ class PaymentImporter(Importer):
             self.ctx.progress(n)
         return {"payments_created": n}
 
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        return {p.contract.student_id for p in plan.items}, {}
+
 
 # ----------------------------------------------------------------------------- exams
 class ExamImporter(Importer):
@@ -294,8 +277,8 @@ class ExamImporter(Importer):
         readers = self.readers(sheet, plan)
         if readers is None:
             return plan
-        found = students_by_name_and_phone(_student_refs(readers), self.ctx.allowed_ids)
-        ids = sorted({h["id"] for hits in found.values() for h in hits})
+        refs = StudentRefs(self.ctx, readers)
+        ids = sorted(refs.ids)
         known: set[tuple[Any, ...]] = set()
         for part in chunks(ids):
             known |= set(ExamScore.objects.filter(student_id__in=part).values_list(
@@ -303,9 +286,9 @@ class ExamImporter(Importer):
         texts: dict[int, tuple[str, str]] = {}
         seen: dict[tuple[Any, ...], int] = {}
         for r in readers:
-            sid = _student(self, r, found)
+            sid = refs.resolve(r)
             exam = r.get("exam_name")
-            subject = r.get("subject", parsing.subject)
+            subject = self._subject(r, plan)
             score = r.get("score", parsing.decimal, minimum=ZERO)
             full = r.get("full_marks", parsing.decimal, required=False) or Decimal("150")
             day = r.get("exam_date", parsing.date, not_future=True)
@@ -329,6 +312,24 @@ class ExamImporter(Importer):
                             % {"exam": exam, "score": score, "full": full})
         return self.finish(plan, readers, texts)
 
+    def _subject(self, r: RowReader, plan: Plan) -> str | None:
+        """The subject; names the built-in list lacks (奥数, 科学...) are mapped by the user
+        in the page (options["values"]["subject"]) and listed for that until then."""
+        raw = parsing.text(r.raw("subject"))
+        chosen = (self.ctx.options.get("values") or {}).get("subject", {})
+        if raw in chosen:
+            return chosen[raw]
+        if not raw:
+            return r.get("subject")
+        try:
+            return parsing.subject(raw)
+        except parsing.CellError as exc:
+            unknown = plan.unknown_values.setdefault("subject", [])
+            if raw not in unknown:
+                unknown.append(raw)
+            r.error("subject", exc.reason + " " + _("Map it to a subject in the page."))
+            return None
+
     def apply(self, plan: Plan) -> dict[str, int]:
         n = 0
         for batch in chunks(plan.items):
@@ -338,19 +339,39 @@ class ExamImporter(Importer):
 
 
 # ------------------------------------------------------------------------ attendance
+# A lesson without a time in the old system: 00:00 marks "time unknown".
+NO_TIME = dt.time(0, 0)
+DEFAULT_HOURS = Decimal("2")
+
+
 @dataclass
 class AttendanceItem:
     row: int
-    group: ClassGroup
+    group: ClassGroup | None  # None: the placeholder class of (branch, course)
+    placeholder: tuple[int, int] | None
     date: dt.date
     start: dt.time
     end: dt.time
+    hours: Decimal
     student_id: int
     status: str
     note: str
 
+    @property
+    def group_key(self) -> Any:
+        return self.group.pk if self.group is not None else self.placeholder
+
+
+def placeholder_name(course: Course) -> str:
+    """The class that holds imported lessons of a course when the file names no class."""
+    return _("%(course)s (imported lessons)") % {"course": course.name}
+
 
 class AttendanceImporter(Importer):
+    """Historic attendance. By default a fact only (the hours used arrive with the
+    contract's opening balance); with the file option "consumes", attended lessons after
+    a contract's opening date draw hours (students.services.ledger_charge_history)."""
+
     kind = ImportKind.ATTENDANCE
 
     def plan(self, sheet: Sheet) -> Plan:
@@ -358,61 +379,135 @@ class AttendanceImporter(Importer):
         readers = self.readers(sheet, plan)
         if readers is None:
             return plan
-        found = students_by_name_and_phone(_student_refs(readers), self.ctx.allowed_ids)
+        refs = StudentRefs(self.ctx, readers)
+        students = dict(Student.objects.filter(pk__in=refs.ids).values_list("pk", "branch_id"))
         groups = {(g.name.lower()): g for g in ClassGroup.objects.filter(
-            branch_id__in=self.ctx.allowed_ids).select_related("branch")}
-        sessions = {(s.class_group_id, s.date, s.start_time): s.pk
-                    for s in ClassSession.objects.filter(
-                        class_group__in=list(groups.values()))}
-        known = set(Attendance.objects.filter(session_id__in=list(sessions.values()))
-                    .values_list("session_id", "student_id"))
+            branch_id__in=self.ctx.allowed_ids).select_related("branch", "course")}
+        by_branch_name = {(g.branch_id, g.name): g for g in groups.values()}
+        courses = list(Course.objects.filter(is_active=True))
+        contracts: dict[int, list[tuple[dt.date, dt.date, int]]] = {}
+        for part in chunks(sorted(refs.ids)):
+            for sid, start, until, cid in Contract.objects.filter(student_id__in=part).order_by(
+                    "signed_on").values_list("student_id", "valid_from", "valid_until",
+                                             "course_id"):
+                contracts.setdefault(sid, []).append((start, until, cid))
+        course_by_id = {c.pk: c for c in courses}
         texts: dict[int, tuple[str, str]] = {}
         seen: dict[tuple[Any, ...], int] = {}
+        rows: list[tuple[RowReader, AttendanceItem]] = []
         for r in readers:
             gname = r.get("class_group")
+            course_raw = parsing.text(r.raw("course"))
             day = r.get("date", parsing.date, not_future=True)
             start = r.get("start_time", parsing.time)
             end = r.get("end_time", parsing.time)
-            sid = _student(self, r, found)
+            hours = r.get("hours", parsing.decimal, required=False, minimum=Decimal("0.25"))
+            sid = refs.resolve(r)
             status = r.get("status", parsing.attendance_status)
-            group = groups.get((gname or "").lower())
+            group = groups.get((gname or "").lower()) if gname else None
             if gname and group is None:
                 r.error("class_group", _("Unknown class “%(value)s”.") % {"value": gname})
-            if r.errors or group is None or sid is None:
+            if r.errors or sid is None:
                 continue
-            end = end or (dt.datetime.combine(day, start) + dt.timedelta(hours=2)).time()
+            placeholder = None
+            if group is None:
+                branch_id = students[sid]
+                course = None
+                if course_raw:
+                    course = next((c for c in courses if course_raw.lower() in (
+                        c.code.lower(), c.name.lower()) and c.branch_id in (None, branch_id)),
+                        None)
+                    if course is None:
+                        r.error("course", _("Unknown course “%(value)s”.")
+                                % {"value": course_raw})
+                        continue
+                else:
+                    mine = contracts.get(sid, [])
+                    cid = next((c for f, u, c in mine if f <= day <= u),
+                               mine[-1][2] if mine else None)
+                    course = course_by_id.get(cid) if cid else None
+                    if course is None:
+                        r.error("class_group", _("Give the class or the course: the student "
+                                                 "has no contract to take the course from."))
+                        continue
+                placeholder = (branch_id, course.pk)
+                group = by_branch_name.get((branch_id, placeholder_name(course)))
+                if group is not None:
+                    placeholder = None
+            start = start or NO_TIME
+            if end is None:
+                end = (dt.datetime.combine(day, start)
+                       + dt.timedelta(hours=float(hours or DEFAULT_HOURS))).time()
             if end <= start:
                 r.error("end_time", _("A lesson must end after it starts."))
                 continue
-            key = (group.pk, day, start, sid)
+            item = AttendanceItem(r.row, group, placeholder, day, start, end,
+                                  hours or _hours(start, end), sid, status,
+                                  parsing.text(r.raw("note"))[:200])
+            key = (item.group_key, day, start, sid)
             if key in seen:
-                r.error("name_zh", _("Duplicate of row %(row)s.") % {"row": seen[key]})
+                r.error("date", _("Duplicate of row %(row)s.") % {"row": seen[key]})
                 continue
             seen[key] = r.row
-            session_id = sessions.get((group.pk, day, start))
-            if session_id and (session_id, sid) in known:
+            rows.append((r, item))
+        known = self._known([it for _r, it in rows])
+        for r, it in rows:
+            if (it.group_key, it.date, it.start, it.student_id) in known:
                 texts[r.row] = (Action.MATCH, _("attendance already recorded"))
                 continue
-            plan.items.append(AttendanceItem(r.row, group, day, start, end, sid, status,
-                                             parsing.text(r.raw("note"))[:200]))
+            plan.items.append(it)
+            name = (it.group.name if it.group is not None
+                    else placeholder_name(course_by_id[it.placeholder[1]]))
             texts[r.row] = (Action.CREATE, _("%(status)s at %(class)s on %(date)s")
-                            % {"status": Attendance.Status(status).label, "class": group.name,
-                               "date": day.isoformat()})
+                            % {"status": Attendance.Status(it.status).label, "class": name,
+                               "date": it.date.isoformat()})
         return self.finish(plan, readers, texts)
+
+    @staticmethod
+    def _known(items: list[AttendanceItem]) -> set[tuple[Any, ...]]:
+        """(group key, date, start, student) already recorded; set-based per class."""
+        gids = sorted({it.group.pk for it in items if it.group is not None})
+        known: set[tuple[Any, ...]] = set()
+        for part in chunks(gids):
+            for gid, day, start, sid in Attendance.objects.filter(
+                    session__class_group_id__in=part).values_list(
+                    "session__class_group_id", "session__date", "session__start_time",
+                    "student_id"):
+                known.add((gid, day, start, sid))
+        return known
+
+    def _placeholders(self, items: list[AttendanceItem]) -> dict[tuple[int, int], ClassGroup]:
+        """The placeholder class of each (branch, course), created on first use."""
+        out: dict[tuple[int, int], ClassGroup] = {}
+        courses = {c.pk: c for c in Course.objects.filter(
+            pk__in={it.placeholder[1] for it in items if it.placeholder})}
+        for branch_id, course_id in sorted({it.placeholder for it in items if it.placeholder}):
+            course = courses[course_id]
+            out[(branch_id, course_id)], _new = ClassGroup.objects.get_or_create(
+                branch_id=branch_id, name=placeholder_name(course)[:100],
+                defaults={"course": course, "is_active": False})
+        return out
 
     def apply(self, plan: Plan) -> dict[str, int]:
         actor = self.ctx.user
         n = sessions_created = 0
+        placeholders = self._placeholders(plan.items)
+        for it in plan.items:
+            if it.group is None and it.placeholder is not None:
+                it.group = placeholders[it.placeholder]
+        consumes = bool(self.ctx.options.get("consumes"))
+        lessons: list[Lesson] = []
         for batch in chunks(plan.items):
             slots = {(it.group.pk, it.date, it.start): it for it in batch}
-            q = Q(pk__in=[])
-            for gid, day, start in slots:
-                q |= Q(class_group_id=gid, date=day, start_time=start)
-            have = {(s.class_group_id, s.date, s.start_time): s.pk
-                    for s in ClassSession.objects.filter(q)}
+            have: dict[tuple[Any, ...], int] = {}
+            for gid in {k[0] for k in slots}:
+                days = [k[1] for k in slots if k[0] == gid]
+                for s in ClassSession.objects.filter(class_group_id=gid, date__in=days).values(
+                        "pk", "date", "start_time"):
+                    have[(gid, s["date"], s["start_time"])] = s["pk"]
             new = [ClassSession(class_group=it.group, date=it.date, start_time=it.start,
                                 end_time=it.end, teacher_id=it.group.teacher_id,
-                                hours=_hours(it.start, it.end))
+                                hours=it.hours)
                    for key, it in slots.items() if key not in have]
             for s in ClassSession.objects.bulk_create(new):
                 have[(s.class_group_id, s.date, s.start_time)] = s.pk
@@ -420,9 +515,19 @@ class AttendanceImporter(Importer):
             rows = [Attendance(session_id=have[(it.group.pk, it.date, it.start)],
                                student_id=it.student_id, status=it.status, date=it.date,
                                recorded_by=actor, note=it.note) for it in batch]
-            n += len(Attendance.objects.bulk_create(rows))
+            created = Attendance.objects.bulk_create(rows)
+            if consumes:
+                lessons += [Lesson(it.student_id, it.date, it.hours, a.pk)
+                            for it, a in zip(batch, created, strict=True)
+                            if it.status in Attendance.CONSUMING]
+            n += len(created)
             self.ctx.progress(n)
-        return {"attendance_created": n, "sessions_created": sessions_created}
+        charged = ledger_charge_history(lessons=lessons, actor=actor) if consumes else {}
+        return {"attendance_created": n, "sessions_created": sessions_created,
+                **{f"lessons_{k}": v for k, v in charged.items()}}
+
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Any]]:
+        return {it.student_id for it in plan.items}, {}
 
 
 def _hours(start: dt.time, end: dt.time) -> Decimal:

@@ -18,9 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.db import db_datetime, raw_insert
-from crm.models import Branch
+from crm.models import Branch, StaffProfile
+from crm.roles import Role
 from crm.text import pinyin_keys
+from lifecycle.placement import Leaving
+from marketing.models import Channel
 from parents.models import GuardianConsent, Guardianship, Parent
+from students.choices import DecisionStyle
 from students.models import Student
 
 from .. import parsing
@@ -30,8 +34,12 @@ from ..readers import Sheet
 from .base import Action, Importer, Plan, RowReader, chunks
 
 _PARENT_NAME = Parent._meta.get_field("name")
-# Fields a re-import may fill in or correct on an existing student.
-UPDATABLE = ("name_en", "gender", "school", "grade", "birth_date")
+# Fields a re-import may fill in or correct on an existing student (when the file has
+# a value for them).
+UPDATABLE = ("name_en", "gender", "school", "grade", "birth_date", "external_id",
+             "decision_style", "counselor_id", "source_id", "source_detail")
+OPTIONAL = {"external_id", "decision_style", "counselor_id", "source_id", "source_detail"}
+_EXTERNAL_ID = Student._meta.get_field("external_id")
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -61,6 +69,9 @@ class StudentItem:
     student_id: int | None = None
     updates: dict[str, Any] = field(default_factory=dict)
     probe: Student | None = None  # the unsaved row full_clean checked; asked about PIPL
+    given: set[str] = field(default_factory=set)  # optional fields the file has a value for
+    extra: dict[str, Any] = field(default_factory=dict)  # a subclass's own columns
+    leaving: Leaving | None = None  # a former customer (退学 / 结课 / 休学)
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -101,22 +112,96 @@ class StudentImporter(Importer):
                 parents.append(ParentIn(pname, phone, relation, slot, r.row))
         if len({p.phone for p in parents}) < len(parents):
             r.error(f"{slots[-1]}_phone", _("The same phone number is entered twice."))
+        number = parsing.text(r.raw("external_id"))
+        if number:
+            try:
+                _EXTERNAL_ID.clean(number, None)
+            except ValidationError as exc:
+                r.error("external_id", " ".join(exc.messages))
+        leaving = self._leaving(r)
+        decision = ""
+        if parsing.text(r.raw("decision_maker")):
+            decision = r.get("decision_maker", parsing.decision_style) or ""
         if r.errors or branch is None:
             return None
         fields = {"name_zh": name, "name_en": parsing.text(r.raw("name_en")), "gender": gender,
-                  "birth_date": birth, "grade": grade, "school": parsing.text(r.raw("school"))}
+                  "birth_date": birth, "grade": grade, "school": parsing.text(r.raw("school")),
+                  "external_id": number, "decision_style": decision or DecisionStyle.JOINT,
+                  "counselor_id": self._counselor(r, branch), "source_id": None,
+                  "source_detail": ""}
+        self._source(r, fields)
+        given = {k for k in OPTIONAL if fields[k] and (k != "decision_style" or decision)}
         # Field rules (lengths, choices) are the model's: ask it, without per-row queries
         # (uniqueness and foreign keys are checked set-based below).
         probe = Student(branch=branch, **fields)
         try:
-            probe.full_clean(exclude=["branch", "counselor", "source", "created_by"],
+            probe.full_clean(exclude=["branch", "counselor", "source", "created_by",
+                                      "external_id"],
                              validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             r.model_errors(exc, {})
             return None
         return StudentItem(row=r.row, branch=branch, fields=fields, parents=parents,
                            consent=bool(consent), consent_method=method, rows=[r.row],
-                           probe=probe)
+                           probe=probe, given=given, leaving=leaving)
+
+    def _leaving(self, r: RowReader) -> Leaving | None:
+        status = r.get("status", parsing.student_status) if parsing.text(r.raw("status")) else ""
+        left_on = r.get("left_on", parsing.date, not_future=True)
+        if not status or status == "active":
+            return None
+        if left_on is None:
+            r.error("left_on", _("Give the date a former customer left (退学日期)."))
+            return None
+        return Leaving(status=status, on=left_on,
+                       reason=parsing.text(r.raw("leave_reason"))[:300])
+
+    def placement(self, plan: Plan) -> tuple[set[int], dict[int, Leaving]]:
+        leavings = {it.student_id: it.leaving for it in plan.items
+                    if it.leaving is not None and it.student_id}
+        return set(leavings), leavings
+
+    def _lookups(self) -> None:
+        """Staff (by display name, login or full name) and source channels, once per file."""
+        self._staff: dict[str, list[tuple[int, int | None]]] = {}
+        for row in StaffProfile.objects.filter(
+                role__in=[Role.COUNSELOR, Role.MANAGER]).values(
+                "user_id", "branch_id", "display_name", "user__username", "user__first_name",
+                "user__last_name"):
+            first, last = row["user__first_name"], row["user__last_name"]
+            for key in (row["display_name"], row["user__username"], f"{last}{first}",
+                        f"{first} {last}"):
+                if key.strip():
+                    self._staff.setdefault(key.strip().lower(), []).append(
+                        (row["user_id"], row["branch_id"]))
+        self._channels: dict[str, int] = {}
+        for ch in Channel.objects.values("id", "code", "name_zh", "name_en"):
+            for key in (ch["code"], ch["name_zh"], ch["name_en"]):
+                if key:
+                    self._channels[key.strip().lower()] = ch["id"]
+
+    def _counselor(self, r: RowReader, branch: Branch) -> int | None:
+        raw = parsing.text(r.raw("counselor"))
+        if not raw:
+            return None
+        hits = sorted({uid for uid, bid in self._staff.get(raw.lower(), []) if bid == branch.pk})
+        if len(hits) != 1:
+            # A counselor who has left is common in an old export: keep the student, in
+            # the branch pool, and say so.
+            r.warn("counselor", _("No counselor “%(value)s” at %(branch)s: the student is "
+                                  "left unassigned.") % {"value": raw, "branch": branch.name})
+            return None
+        return hits[0]
+
+    def _source(self, r: RowReader, fields: dict[str, Any]) -> None:
+        raw = parsing.text(r.raw("source"))
+        if not raw:
+            return
+        fields["source_id"] = self._channels.get(raw.lower())
+        if fields["source_id"] is None:
+            fields["source_detail"] = raw[:200]
+            r.warn("source", _("Unknown source channel “%(value)s”: kept as the source "
+                               "detail.") % {"value": raw})
 
     def plan(self, sheet: Sheet) -> Plan:
         plan = Plan(kind=self.kind)
@@ -124,6 +209,8 @@ class StudentImporter(Importer):
         if readers is None:
             return plan
         slots = ["parent1", "parent2"] if plan.layout == "wide" else ["parent"]
+        self._lookups()
+        numbers: dict[tuple[int, str], int] = {}
         by_row = {r.row: r for r in readers}
         items: list[StudentItem] = []
         groups: dict[tuple[Any, ...], list[StudentItem]] = {}
@@ -134,13 +221,24 @@ class StudentImporter(Importer):
                 self.ctx.progress(n // 2)  # parsing is about half of a dry run's time
             if item is None:
                 continue
+            number = item.fields["external_id"]
+            if number:
+                first = numbers.setdefault((item.branch.pk, number), r.row)
+                if first != r.row and plan.layout != "long":
+                    r.error("external_id", _("Student number %(no)s is also in row %(row)s.")
+                            % {"no": number, "row": first})
+                    continue
             # One phone, one person, within the file too.
+            # One phone, one guardian: siblings' rows often name the same parent
+            # differently (王芳 / 王女士); the first name is kept, the difference shown.
             for p in item.parents:
                 seen = phone_names.setdefault(p.phone, (p.name, r.row))
                 if seen[0] != p.name:
-                    r.error(f"{p.slot}_phone", _(
+                    r.warn(f"{p.slot}_name", _(
                         "This phone is given for %(other)s in row %(row)s and for %(name)s "
-                        "here.") % {"other": seen[0], "row": seen[1], "name": p.name})
+                        "here: one guardian, %(other)s; check the name.")
+                        % {"other": seen[0], "row": seen[1], "name": p.name})
+                    p.name = seen[0]
             if r.errors:
                 continue
             phones = {p.phone for p in item.parents}
@@ -172,43 +270,61 @@ class StudentImporter(Importer):
                 parents[row["phone"]] = row
         links: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._linked: set[tuple[int, int]] = set()
+        wanted = ["student_id", "student__name_zh", "student__branch_id",
+                  *[f"student__{f}" for f in UPDATABLE]]
         ids = sorted(p["id"] for p in parents.values())
         for part in chunks(ids):
             rows = Guardianship.objects.filter(parent_id__in=part).values(
-                "student_id", "parent__phone", "parent_id", "student__name_zh",
-                "student__birth_date", "student__grade", "student__branch_id",
-                *[f"student__{f}" for f in UPDATABLE if f not in ("grade", "birth_date")])
+                "parent__phone", "parent_id", *wanted)
             for row in rows:
                 links.setdefault((row["student__name_zh"], row["parent__phone"]), []).append(row)
                 self._linked.add((row["student_id"], row["parent_id"]))
+        # The previous system's student number names the student before anything else.
+        numbers = sorted({it.fields["external_id"] for it in items if it.fields["external_id"]})
+        by_number: dict[tuple[int, str], dict[str, Any]] = {}
+        for part in chunks(numbers):
+            for row in Student.objects.filter(external_id__in=part).values(
+                    "id", *[w.removeprefix("student__") for w in wanted[1:]]):
+                cand = {"student_id": row["id"],
+                        **{f"student__{k}": v for k, v in row.items() if k != "id"}}
+                by_number[(row["branch_id"], row["external_id"])] = cand
         self._parents = parents
+        self._links = links
         today = timezone.localdate()
         for it in items:
             for p in it.parents:
                 known = parents.get(p.phone)
                 if known is not None and known["name"] != p.name:
-                    by_row[p.row].error(f"{p.slot}_name", _(
-                        "This phone is registered to %(known)s, not %(name)s.")
+                    by_row[p.row].warn(f"{p.slot}_name", _(
+                        "This phone is registered to %(known)s, not %(name)s: linked to "
+                        "%(known)s; check the name.")
                         % {"known": known["name"], "name": p.name})
             f = it.fields
-            for p in it.parents:
-                for cand in links.get((f["name_zh"], p.phone), []):
-                    if f["birth_date"] and cand["student__birth_date"]:
-                        same = f["birth_date"] == cand["student__birth_date"]
-                    else:
-                        same = f["grade"] == cand["student__grade"]
-                    if same:
-                        it.student_id = cand["student_id"]
-                        if cand["student__branch_id"] not in self.ctx.allowed_ids:
-                            by_row[it.row].error("name_zh", _(
-                                "%(name)s is registered at another branch.")
-                                % {"name": f["name_zh"]})
-                        it.updates = {
-                            k: f[k] for k in UPDATABLE
-                            if f[k] not in (None, "", "u") and f[k] != cand[f"student__{k}"]}
-                        break
-                if it.student_id:
-                    break
+            cand = by_number.get((it.branch.pk, f["external_id"])) if f["external_id"] else None
+            if cand is not None and cand["student__name_zh"] != f["name_zh"]:
+                by_row[it.row].error("external_id", _(
+                    "Student number %(no)s belongs to %(other)s, not %(name)s.")
+                    % {"no": f["external_id"], "other": cand["student__name_zh"],
+                       "name": f["name_zh"]})
+                continue
+            if cand is None:
+                cand = self._natural_match(it)
+                other = cand["student__external_id"] if cand else ""
+                if cand and f["external_id"] and other and other != f["external_id"]:
+                    by_row[it.row].error("external_id", _(
+                        "%(name)s is registered with the student number %(other)s, not "
+                        "%(no)s.") % {"name": f["name_zh"], "other": other,
+                                      "no": f["external_id"]})
+                    continue
+            if cand is not None:
+                it.student_id = cand["student_id"]
+                if cand["student__branch_id"] not in self.ctx.allowed_ids:
+                    by_row[it.row].error("name_zh", _(
+                        "%(name)s is registered at another branch.") % {"name": f["name_zh"]})
+                it.updates = {
+                    k: f[k] for k in UPDATABLE
+                    if (k in it.given or k not in OPTIONAL)
+                    and f[k] not in (None, "", "u") and f[k] != cand[f"student__{k}"]}
             if it.student_id is None:
                 # PIPL: the rule is the model's (needs_guardian_consent), not restated here.
                 probe = it.probe or Student(birth_date=f["birth_date"], grade=f["grade"])
@@ -221,6 +337,20 @@ class StudentImporter(Importer):
                     elif not it.consent_method:
                         r.error("consent_method", _("Say how the guardian consented (paper, "
                                                     "electronic signature or recorded call)."))
+
+    def _natural_match(self, it: StudentItem) -> dict[str, Any] | None:
+        """An existing student with this name, a guardian phone of the row, and the same
+        birth date (else grade)."""
+        f = it.fields
+        for p in it.parents:
+            for cand in self._links.get((f["name_zh"], p.phone), []):
+                if f["birth_date"] and cand["student__birth_date"]:
+                    same = f["birth_date"] == cand["student__birth_date"]
+                else:
+                    same = f["grade"] == cand["student__grade"]
+                if same:
+                    return cand
+        return None
 
     def _texts(self, items: list[StudentItem], by_row: dict[int, RowReader]
                ) -> dict[int, tuple[str, str]]:
@@ -243,7 +373,9 @@ class StudentImporter(Importer):
                     elif it.updates:
                         parts.append(_("existing student %(name)s: update %(fields)s")
                                      % {"name": f["name_zh"],
-                                        "fields": ", ".join(sorted(it.updates))})
+                                        "fields": ", ".join(sorted(
+                                            str(Student._meta.get_field(k).verbose_name)
+                                            for k in it.updates))})
                     else:
                         parts.append(_("existing student %(name)s") % {"name": f["name_zh"]})
                 for p in it.parents:

@@ -34,6 +34,9 @@ class Trigger(models.TextChoices):
     EXPIRY = "expiry", _("Expired without renewal")
     LAPSE = "lapse", _("No active contract")
     WIN_BACK = "win_back", _("New contract after termination")
+    # Placed in the period its records imply when brought over from a previous system
+    # (lifecycle.services.accounts_place_imported), not walked there from prospecting.
+    IMPORT = "import", _("Imported from a previous system")
 
 
 class Transition(models.Model):

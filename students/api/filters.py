@@ -38,10 +38,12 @@ class StudentFilter(SyncFilterSet):
                                   label=gettext_lazy("true: only the branch pool (no counselor)."))
     grade = df.MultipleChoiceFilter(choices=Grade.choices)
     decision_style = df.ChoiceFilter(choices=DecisionStyle.choices)
+    external_id = df.CharFilter(label=gettext_lazy("The previous system's student number."))
 
     class Meta:
         model = Student
-        fields = ["branch", "counselor", "period", "grade", "decision_style", "updated_since"]
+        fields = ["branch", "counselor", "period", "grade", "decision_style", "external_id",
+                  "updated_since"]
 
 
 class CourseFilter(df.FilterSet):

@@ -83,7 +83,7 @@ class StudentSerializer(FullCleanModelSerializer):
 
     class Meta:
         model = Student
-        fields = ["id", "branch", "counselor", "name_zh", "name_en", "name_pinyin",
+        fields = ["id", "branch", "counselor", "external_id", "name_zh", "name_en", "name_pinyin",
                   "name_initials", "gender", "birth_date", "school", "grade",
                   "family_situation", "goals", "target_university", "source", "source_detail",
                   "decision_style", "personality", "learning_style", "preferences",

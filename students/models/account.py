@@ -32,6 +32,10 @@ class Student(models.Model):
         db_index=False,  # (counselor, period) leads with it
     )
     # basic
+    # The previous system's student number (学员编号): imports of contracts, attendance,
+    # visits... name the student by it. Unique per branch; blank when there was none.
+    external_id = models.CharField(_("student number (previous system)"), max_length=40,
+                                   blank=True, default="")
     name_zh = models.CharField(_("Chinese name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, blank=True, editable=False,
@@ -83,6 +87,13 @@ class Student(models.Model):
         indexes = [
             models.Index(fields=["branch", "period"]),
             models.Index(fields=["counselor", "period"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "external_id"], condition=~models.Q(external_id=""),
+                name="student_external_id_unique_per_branch",
+                violation_error_message=_("Another student of this branch already has this "
+                                          "student number.")),
         ]
 
     def __str__(self) -> str:

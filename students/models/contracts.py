@@ -116,8 +116,11 @@ class LedgerEntry(models.Model):
         TRANSFER_IN = "transfer_in", _("Transferred in")
         TRANSFER_OUT = "transfer_out", _("Transferred out")
         REVERSAL = "reversal", _("Reversal")
+        # The hours left on a contract brought over from a previous system, as of a date:
+        # one entry instead of a made-up history of purchases and lessons.
+        OPENING = "opening", _("Opening balance")
 
-    POSITIVE = (Kind.PURCHASED, Kind.GIFTED, Kind.TRANSFER_IN)
+    POSITIVE = (Kind.PURCHASED, Kind.GIFTED, Kind.TRANSFER_IN, Kind.OPENING)
     NEGATIVE = (Kind.CONSUMED, Kind.EXPIRED, Kind.REFUNDED, Kind.TRANSFER_OUT)
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger",
@@ -152,12 +155,14 @@ class LedgerEntry(models.Model):
         constraints = [
             # The sign follows the kind, so a sum can never be skewed by a typo.
             models.CheckConstraint(
-                condition=(Q(kind__in=["purchased", "gifted", "transfer_in"], hours__gt=0)
+                condition=(Q(kind__in=["purchased", "gifted", "transfer_in", "opening"],
+                             hours__gt=0)
                            | Q(kind__in=["consumed", "expired", "refunded", "transfer_out"],
                                hours__lt=0)
                            | Q(kind="reversal", reverses__isnull=False)),
                 name="ledger_sign_matches_kind",
-                violation_error_message=_("Purchases, gifts and transfers in add hours; "
+                violation_error_message=_("Purchases, gifts, transfers in and opening "
+                                          "balances add hours; "
                                           "consumption, expiry, refunds and transfers out "
                                           "subtract them; a reversal must name its entry."),
             ),

@@ -27,6 +27,7 @@ from .ledger import (
     student_hours_left,
 )
 from .notices import message_send, notice_enqueue
+from .opening import Lesson, ledger_charge_history, ledger_open_balances
 from .payments import DuplicatePayment, contract_owed, contract_paid, payment_record
 from .prepayment import months_exceeded, prepayment_errors, prepayment_field_errors
 from .receipts import contract_number, next_number, receipt_issue
@@ -50,6 +51,7 @@ __all__ = [
     "ConsentInput",
     "DuplicatePayment",
     "Enrolment",
+    "Lesson",
     "RefundQuote",
     "RollCallResult",
     "attendance_record",
@@ -70,6 +72,8 @@ __all__ = [
     "contract_refund_quotes",
     "contracts_expire",
     "enrolment_sign",
+    "ledger_charge_history",
+    "ledger_open_balances",
     "makeup_book",
     "message_send",
     "months_exceeded",

@@ -11,7 +11,12 @@ from dataio import parsing
 from dataio.models import ImportJob
 from parents.models import GuardianConsent, Guardianship, Parent
 from students.models import Student
-from tests.factories import GuardianshipFactory, ParentFactory, StudentFactory
+from tests.factories import (
+    BranchFactory,
+    GuardianshipFactory,
+    ParentFactory,
+    StudentFactory,
+)
 
 from .conftest import csv_bytes, xlsx_bytes
 
@@ -154,11 +159,17 @@ def test_duplicate_rows_within_the_file_are_errors(run_import, manager_a):
     assert job.errors == [{"row": 3, "column": "学员姓名", "reason": "Duplicate of row 2."}]
 
 
-def test_one_phone_with_two_names_in_the_file_is_an_error(run_import, manager_a):
+def test_siblings_sharing_a_phone_under_two_names_get_one_guardian_and_a_note(run_import,
+                                                                             manager_a):
     other = ["李四", "高二", "2008-01-01", "男", "", "李父", "13812345678", "父亲", "", "", "",
              "", ""]
-    job = run_import(manager_a, csv_bytes([ZH, BASE, other]))
-    assert job.errors[0]["row"] == 3 and "given for 张父 in row 2" in job.errors[0]["reason"]
+    job = run_import(manager_a, csv_bytes([ZH, BASE, other]), confirm=True)
+    assert job.status == ImportJob.Status.DONE, job.errors
+    note = job.summary["warnings"][0]
+    assert (note["row"], note["column"]) == (3, "家长1姓名")
+    assert "given for 张父 in row 2" in note["reason"]
+    parent = Parent.objects.get()
+    assert parent.name == "张父" and parent.students.count() == 2
 
 
 def test_unknown_branch_is_an_error(run_import, head_office, branch_a):
@@ -191,12 +202,14 @@ def test_missing_required_column_is_one_file_error(run_import, manager_a):
     assert job.errors[0]["row"] == 1 and "Required column is missing" in job.errors[0]["reason"]
 
 
-def test_a_parent_phone_registered_under_another_name_is_an_error(run_import, manager_a,
-                                                                  branch_a):
-    ParentFactory(branch=branch_a, name="别人", phone="+8613812345678")
-    job = run_import(manager_a, csv_bytes([ZH, BASE]))
-    assert job.errors[0]["column"] == "家长1姓名"
-    assert "registered to 别人, not 张父" in job.errors[0]["reason"]
+def test_a_parent_phone_registered_under_another_name_links_that_guardian_with_a_note(
+        run_import, manager_a, branch_a):
+    known = ParentFactory(branch=branch_a, name="别人", phone="+8613812345678")
+    job = run_import(manager_a, csv_bytes([ZH, BASE]), confirm=True)
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert job.summary["warnings"][0]["column"] == "家长1姓名"
+    assert "registered to 别人, not 张父" in job.summary["warnings"][0]["reason"]
+    assert Guardianship.objects.get().parent == known and Parent.objects.count() == 1
 
 
 def test_confirm_is_all_or_nothing_when_data_changed_since_the_dry_run(run_import, manager_a,
@@ -206,15 +219,17 @@ def test_confirm_is_all_or_nothing_when_data_changed_since_the_dry_run(run_impor
 
     job = run_import(manager_a, csv_bytes([ZH, *ROWS]))
     assert job.error_count == 0
-    # Someone registers row 4's phone under another name before the import is confirmed.
-    ParentFactory(branch=branch_a, name="陌生人", phone="+8613812340003")
+    # Someone registers row 2's student at another branch before the import is confirmed.
+    GuardianshipFactory(student__branch=BranchFactory(), student__name_zh="张小明",
+                        student__birth_date=dt.date(2009, 3, 1), parent__name="张伟",
+                        parent__phone="+8613812340001")
     with django_capture_on_commit_callbacks(execute=True):
         services.import_confirm(job=job, actor=manager_a)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert job.summary["changed_since_dry_run"] is True
-    assert {e["row"] for e in job.errors} == {3, 4}
-    assert not Student.objects.exists()  # row 2 was fine, and is not imported either
+    assert {e["row"] for e in job.errors} == {2}
+    assert Student.objects.count() == 1  # only the other branch's: rows 3-4 not imported
     assert Parent.objects.count() == 1
 
 

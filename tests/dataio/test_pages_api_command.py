@@ -33,7 +33,8 @@ def test_front_desk_imports_families_but_not_contracts(client, front_desk_a):
     client.force_login(front_desk_a)
     page = client.get("/data/import/")
     assert page.status_code == 200
-    assert [v for v, _l in page.context["form"].fields["kind"].choices] == ["students"]
+    assert [v for v, _l in page.context["form"].fields["kind"].choices] == ["students",
+                                                                          "prospects"]
     response = client.post("/api/v1/imports/", {"kind": "contracts",
                                                 "file": _upload(csv_bytes([ZH]))})
     assert response.status_code == 403
