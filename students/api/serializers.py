@@ -92,6 +92,9 @@ class StudentSerializer(FullCleanModelSerializer):
         read_only_fields = ["counselor", "name_pinyin", "name_initials", "period",
                             "previous_period", "period_since", "created_at", "updated_at",
                             "created_by"]
+        # The student number's per-branch uniqueness is checked by full_clean with the
+        # branch the view sets; DRF's own validator would demand the branch in the body.
+        validators: list = []
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
