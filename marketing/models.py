@@ -640,7 +640,8 @@ class TrialLesson(models.Model):
     ATTENDED_OUTCOMES = frozenset({Outcome.ATTENDED, Outcome.ENROLLED})
 
     student = models.ForeignKey("students.Student", on_delete=models.CASCADE,
-                                related_name="trial_lessons", verbose_name=_("student"))
+                                related_name="trial_lessons", verbose_name=_("student"),
+                                db_index=False)  # (student, outcome) leads with it
     course = models.ForeignKey("students.Course", on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("course"))
     session = models.ForeignKey("students.ClassSession", on_delete=models.PROTECT, null=True,

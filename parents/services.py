@@ -211,9 +211,12 @@ def parent_merge(*, keep: Parent, duplicate: Parent, actor: Any = None) -> Paren
 # request middleware stamps who made it), so the account page can show who changed what.
 
 def _set_primary(student: Student, keep: Guardianship) -> None:
-    """One primary contact per student (a constraint): clear the others first."""
-    (Guardianship.objects.filter(student=student, is_primary_contact=True)
-     .exclude(pk=keep.pk).update(is_primary_contact=False))
+    """One primary contact per student (a constraint): clear the others first, one save
+    each (not a bulk update) so the history shows who lost the flag too."""
+    for other in (Guardianship.objects.filter(student=student, is_primary_contact=True)
+                  .exclude(pk=keep.pk)):
+        other.is_primary_contact = False
+        other.save(update_fields=["is_primary_contact"])
 
 
 @transaction.atomic

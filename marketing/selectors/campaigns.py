@@ -24,7 +24,7 @@ from parents.models import ContactConsent, Guardianship
 from students.models import ExamScore, Payment, Refund, Student
 
 from ..models import Campaign, Enquiry, HandoffRecipient, Prospect
-from .facts import ZERO, paid_contracts, trial_attendances
+from .facts import ZERO, paid_contracts, trial_attendances, trial_lessons_attended
 
 MANAGING_ROLES = frozenset({Role.MANAGER, Role.HEAD_OFFICE})
 
@@ -126,8 +126,9 @@ def with_results(qs: QuerySet) -> QuerySet:
     return qs.annotate(
         r_enquiries=_count_sub(Enquiry.objects.filter(campaign=OuterRef("pk")), "campaign"),
         r_prospects=_count_sub(mine, "campaign"),
-        r_trials=_count_sub(mine.filter(student__in=trial_attendances().values("student")),
-                            "campaign"),
+        r_trials=_count_sub(mine.filter(
+            Q(student__in=trial_attendances().values("student"))
+            | Q(student__in=trial_lessons_attended().values("student"))), "campaign"),
         r_enrolments=_count_sub(mine.filter(student__in=paid_contracts().values("student")),
                                 "campaign"),
         r_paid=_sum_sub(Payment.objects.filter(

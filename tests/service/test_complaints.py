@@ -11,7 +11,7 @@ from django.utils import timezone
 from lifecycle.models import RiskState
 from lifecycle.pipeline import scan_lifecycle
 from students.models import Complaint, Interaction, SatisfactionSurvey
-from tests.factories import ComplaintFactory, StudentFactory
+from tests.factories import ComplaintFactory, InteractionFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,29 @@ def test_the_complaint_page_stays_within_a_fixed_number_of_queries(
         client.get(reverse("service:complaint_create", args=[family.pk]))
     with django_assert_max_num_queries(12):
         client.get(reverse("service:survey_create", args=[family.pk]))
+
+
+def test_a_low_parent_survey_recorded_on_the_page_enters_the_next_scan(
+        as_user, family, named_counselor):
+    family.period = "growth"
+    family.save()
+    scan_lifecycle()
+    assert "parent_satisfaction" not in {
+        f["code"] for f in RiskState.objects.get(student=family).factors}
+    father = family.parents.get(name="王强")
+    as_user(named_counselor).post(reverse("service:survey_create", args=[family.pk]), {
+        "respondent": "parent", "parent": father.pk, "overall": "1"})
+    scan_lifecycle()
+    assert "parent_satisfaction" in {
+        f["code"] for f in RiskState.objects.get(student=family).factors}
+
+
+def test_no_login_leaks_onto_the_service_lists_where_a_name_exists(
+        as_user, family, named_counselor, manager_a):
+    ComplaintFactory(student=family, owner=named_counselor)
+    InteractionFactory(student=family, next_follow_up=timezone.localdate(),
+                       occurred_at=timezone.now() - dt.timedelta(days=1))
+    client = as_user(manager_a)
+    for url in (reverse("service:complaints"), reverse("service:follow_ups")):
+        html = client.get(url).content.decode()
+        assert "张伟" in html and "zhangw_login" not in html

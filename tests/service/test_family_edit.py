@@ -60,6 +60,9 @@ def test_changing_the_primary_contact_moves_the_flag_and_keeps_history(
     assert not family.guardianships.get(parent__name="李梅").is_primary_contact
     version = father.history.order_by("-history_date").first()
     assert version.history_user == named_counselor and version.is_primary_contact
+    mother = family.guardianships.get(parent__name="李梅")
+    lost = mother.history.order_by("-history_date").first()
+    assert lost.history_user == named_counselor and not lost.is_primary_contact
     html = client.get(_url("guardians", family)).content.decode()
     assert "Guardian changed" in html and "张伟" in html
 

@@ -199,3 +199,22 @@ def test_the_trial_pages_stay_within_a_fixed_number_of_queries(
     assert len(response.context["pending"]) == 6
     with django_assert_max_num_queries(15):
         client.get(reverse("service:trial_book", args=[family.pk]))
+
+
+def test_a_campaigns_trial_count_includes_trial_lessons_attended(family, front_desk_a,
+                                                                 teacher):
+    from marketing.models import Campaign
+    from marketing.selectors import results_of, with_results
+    from tests.marketing.factories import CampaignFactory
+
+    def trials(c):
+        return results_of(with_results(Campaign.objects.filter(pk=c.pk)).get())["trials"]
+
+    campaign = CampaignFactory()
+    Prospect.objects.create(student=family, campaign=campaign)
+    trial = TrialLesson.objects.create(
+        student=family, course=CourseFactory(), teacher=teacher, booked_with="student",
+        date=timezone.localdate(), start_time=dt.time(9), end_time=dt.time(10))
+    assert trials(campaign) == 0
+    trial_record_outcome(trial=trial, outcome="attended", actor=front_desk_a)
+    assert trials(campaign) == 1
