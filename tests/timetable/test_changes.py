@@ -136,3 +136,47 @@ def test_a_teacher_cannot_record_leave(manager_a, teacher_a, group_a):
     with pytest.raises(PermissionDenied):
         leave_request(session=lesson, student=group_a.contracts.first().student,
                       actor=teacher_a, now=BEFORE)
+
+
+def _trial(lesson, branch):
+    from marketing.models import TrialLesson
+    from tests.factories import StudentFactory
+
+    return TrialLesson.objects.create(
+        student=StudentFactory(branch=branch), course=lesson.class_group.course, session=lesson,
+        date=lesson.date, start_time=lesson.start_time, end_time=lesson.end_time,
+        teacher=lesson.class_group.teacher)
+
+
+def test_a_trial_seat_takes_a_place_and_moves_with_its_lesson(manager_a, group_a, branch_a):
+    group_a.capacity = 4
+    group_a.save()
+    lesson = _lesson(manager_a, group_a)
+    assert seats_free(lesson) == 1
+    trial = _trial(lesson, branch_a)
+    GuardianshipFactory(student=trial.student)
+    assert seats_free(lesson) == 0
+    session_move(session=lesson, actor=manager_a, date=DAY, start_time=dt.time(15),
+                 end_time=dt.time(17))
+    trial.refresh_from_db()
+    assert (trial.date, trial.start_time, trial.end_time) == (DAY, dt.time(15), dt.time(17))
+    assert MessageLog.objects.filter(template_code="session_moved",
+                                     student=trial.student).count() == 1
+
+
+def test_a_lesson_with_a_trial_booked_is_not_cancelled_and_stays_through_a_rule_rewrite(
+        manager_a, group_a, branch_a, autumn):
+    from timetable.models import Weekday
+    from timetable.services import rule_save
+
+    rule, _r = rule_save(actor=manager_a, class_group=group_a, weekday=Weekday.SATURDAY,
+                         start_time=dt.time(9), end_time=dt.time(11), term=autumn)
+    lesson = ClassSession.objects.get(class_group=group_a, date=dt.date(2026, 12, 19))
+    _trial(lesson, branch_a)
+    with pytest.raises(ValidationError) as exc:
+        session_cancel(session=lesson, actor=manager_a)
+    assert exc.value.code == "trials"
+    result = rule_save(actor=manager_a, class_group=group_a, weekday=Weekday.SUNDAY,
+                       start_time=dt.time(9), end_time=dt.time(11), term=autumn, rule=rule,
+                       today=dt.date(2026, 12, 1))[1]
+    assert lesson in result.kept and ClassSession.objects.filter(pk=lesson.pk).exists()

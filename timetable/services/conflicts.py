@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Branch
+from marketing.models import TrialLesson
 from students.models import ClassGroup, ClassSession, Contract, MakeUp, Student
 from timetable.models import ClosedDay, Holiday, Room, TeacherAvailability
 
@@ -218,6 +219,12 @@ class _Context:
         if moved:
             for session_id in MakeUp.objects.filter(
                     session__date__range=(self.lo, self.hi)).values_list("session_id", flat=True):
+                if session_id in moved:
+                    self.makeup_count[session_id] += 1
+            # Trial seats (marketing) take a place in the lesson too.
+            for session_id in TrialLesson.objects.filter(
+                    session__date__range=(self.lo, self.hi),
+                    outcome=TrialLesson.Outcome.BOOKED).values_list("session_id", flat=True):
                 if session_id in moved:
                     self.makeup_count[session_id] += 1
 

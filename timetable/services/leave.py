@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketing.models import TrialLesson
 from students.models import Attendance, ClassSession, Course, MakeUp, Student
 from students.services import attendance_record, makeup_book, notice_enqueue, session_roster
 from timetable.access import check_leave
@@ -37,10 +38,12 @@ def seats(session: ClassSession) -> int:
 
 
 def seats_free(session: ClassSession) -> int:
-    """Seats minus the roster, where a student on leave frees their seat."""
+    """Seats minus the roster and the trial seats booked; a student on leave frees theirs."""
     on_leave = Attendance.objects.filter(session=session,
                                          status=Attendance.Status.LEAVE).count()
-    return seats(session) - (len(session_roster(session)) - on_leave)
+    trials = TrialLesson.objects.filter(session=session,
+                                        outcome=TrialLesson.Outcome.BOOKED).count()
+    return seats(session) - (len(session_roster(session)) - on_leave) - trials
 
 
 def _starts_at(session: ClassSession) -> dt.datetime:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from marketing.models import TrialLesson
 from students.models import Attendance, ClassGroup, ClassSession, MakeUp
 from students.services import notice_enqueue, session_roster
 from timetable.access import check_override, check_schedule
@@ -107,7 +108,8 @@ def rule_dates(rule: ScheduleRule, *, closed: dict[dt.date, str], workdays: dict
 
 
 def _protected(session_ids: list[int]) -> set[int]:
-    """Lessons that must not vanish: roll call taken, a leave asked, a make-up booked."""
+    """Lessons that must not vanish: roll call taken, a leave asked, a make-up or a trial
+    seat booked."""
     ids: set[int] = set()
     for i in range(0, len(session_ids), BATCH):
         chunk = session_ids[i:i + BATCH]
@@ -116,6 +118,8 @@ def _protected(session_ids: list[int]) -> set[int]:
         ids |= set(MakeUp.objects.filter(session_id__in=chunk).values_list(
             "session_id", flat=True))
         ids |= set(LeaveRequest.objects.filter(session_id__in=chunk).values_list(
+            "session_id", flat=True))
+        ids |= set(TrialLesson.objects.filter(session_id__in=chunk).values_list(
             "session_id", flat=True))
     return ids
 
@@ -316,10 +320,15 @@ def _when(day: dt.date, start: dt.time, end: dt.time) -> str:
 
 
 def _notify(session: ClassSession, template_code: str, context: dict[str, Any]) -> int:
-    """A notice to each student's guardians (primary contact, by the messaging rules)."""
+    """A notice to each student's guardians (primary contact, by the messaging rules),
+    trial pupils booked into the lesson included."""
     n = 0
     course = session.class_group.course.name
-    for student in session_roster(session):
+    trial = [t.student for t in TrialLesson.objects.filter(
+        session=session, outcome=TrialLesson.Outcome.BOOKED).select_related("student")]
+    roster = session_roster(session)
+    seen = {s.pk for s in roster}
+    for student in [*roster, *[t for t in trial if t.pk not in seen]]:
         n += len(notice_enqueue(student=student, template_code=template_code,
                                 context={"course": course, **context}))
     return n
@@ -367,8 +376,11 @@ def session_move(*, session: ClassSession, actor: Any, date: dt.date, start_time
     session.save()
     slot.room = new_room
     slot.save()
-    # Leave records carry the lesson's date (per-student figures read it without a join).
+    # Leave records carry the lesson's date (per-student figures read it without a join);
+    # trial seats copy the lesson's time, so they move with it.
     Attendance.objects.filter(session=session).update(date=date)
+    TrialLesson.objects.filter(session=session).update(date=date, start_time=start_time,
+                                                       end_time=end_time)
     if notify:
         change.notified = _notify(session, "session_moved", {
             "old": old, "new": _when(date, start_time, end_time)})
@@ -386,6 +398,12 @@ def session_cancel(*, session: ClassSession, actor: Any, reason: str = "",
     group = session.class_group
     check_schedule(actor, group.branch_id)
     _check_changeable(session)
+    trials = list(TrialLesson.objects.filter(session=session).select_related("student"))
+    if trials:
+        raise ValidationError(_(
+            "Trial lessons are booked in this lesson (%(names)s): move the lesson instead, "
+            "or rebook the trials first.") % {
+            "names": "、".join(t.student.name_zh for t in trials)}, code="trials")
     slot = SessionSlot.objects.filter(session=session).first()
     change = SessionChange(kind=SessionChange.Kind.CANCELLED, class_group=group,
                            rule=slot.rule if slot else None,
