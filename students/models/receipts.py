@@ -19,8 +19,9 @@ class NumberSequence(models.Model):
         RECEIPT = "receipt", _("Receipt")
         CONTRACT = "contract", _("Contract")
 
+    # The unique (branch, kind) index leads with the branch: no index of its own.
     branch = models.ForeignKey("crm.Branch", on_delete=models.CASCADE, related_name="+",
-                               verbose_name=_("branch"))
+                               verbose_name=_("branch"), db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     last = models.PositiveIntegerField(_("last number issued"), default=0)
 
@@ -37,8 +38,9 @@ class NumberSequence(models.Model):
 class Receipt(models.Model):
     """The printed proof of one payment; numbered per branch without gaps."""
 
+    # The unique (branch, seq) index leads with the branch: no index of its own.
     branch = models.ForeignKey("crm.Branch", on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("branch"))
+                               verbose_name=_("branch"), db_index=False)
     seq = models.PositiveIntegerField(_("sequence number"))
     number = models.CharField(_("receipt number"), max_length=40, unique=True)
     payment = models.OneToOneField("students.Payment", on_delete=models.PROTECT,
