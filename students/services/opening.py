@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Min, Sum
+from django.db.models import Case, IntegerField, Min, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,13 +108,14 @@ def ledger_charge_history(*, lessons: list[Lesson], actor: Any = None) -> dict[s
             attendance_id=ls.attendance_id, created_by=_user(actor),
             occurred_at=dt.datetime.combine(ls.date, dt.time(12), tzinfo=tz)))
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    by_contract: dict[int, list[int]] = {}
-    for att, cid in charged_to.items():
-        by_contract.setdefault(cid, []).append(att)
-    for cid, atts in by_contract.items():
-        Attendance.objects.filter(pk__in=atts).update(contract_id=cid)
+    pairs = sorted(charged_to.items())
+    for i in range(0, len(pairs), 1000):  # one UPDATE per thousand lessons
+        part = pairs[i:i + 1000]
+        Attendance.objects.filter(pk__in=[a for a, _c in part]).update(contract_id=Case(
+            *[When(pk=a, then=Value(c)) for a, c in part], output_field=IntegerField()))
+    charged = set(charged_to.values())
     used_up = [c["id"] for cs in contracts.values() for c in cs
-               if c["balance"] == ZERO and c["id"] in by_contract]
+               if c["balance"] == ZERO and c["id"] in charged]
     Contract.objects.filter(pk__in=used_up, status=Contract.Status.ACTIVE).update(
         status=Contract.Status.COMPLETED, ended_on=timezone.localdate(),
         updated_at=timezone.now())
