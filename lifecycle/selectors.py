@@ -250,8 +250,9 @@ def placement_facts(students: list[tuple[int, int, str]], *,
             live_contracts=sum(1 for c in cs if c["status"] == Contract.Status.ACTIVE
                                and c["valid_until"] >= today
                                and (balances.get(c["id"]) or 0) > 0),
-            growth_attendance_rate=_rate(sum(1 for d in present.get(sid, []) if d >= since),
-                                         sum(1 for d in absent.get(sid, []) if d >= since)),
+            growth_attendance_rate=attendance_rate(
+                sum(1 for d in present.get(sid, []) if d >= since),
+                sum(1 for d in absent.get(sid, []) if d >= since)),
             latest_satisfaction=satisfaction.get(sid))
     return out
 
