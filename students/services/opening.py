@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Min, Sum, Value, When
+from django.db import connection
+from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,11 +109,7 @@ def ledger_charge_history(*, lessons: list[Lesson], actor: Any = None) -> dict[s
             attendance_id=ls.attendance_id, created_by=_user(actor),
             occurred_at=dt.datetime.combine(ls.date, dt.time(12), tzinfo=tz)))
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    pairs = sorted(charged_to.items())
-    for i in range(0, len(pairs), 1000):  # one UPDATE per thousand lessons
-        part = pairs[i:i + 1000]
-        Attendance.objects.filter(pk__in=[a for a, _c in part]).update(contract_id=Case(
-            *[When(pk=a, then=Value(c)) for a, c in part], output_field=IntegerField()))
+    _set_contracts(sorted(charged_to.items()))
     charged = set(charged_to.values())
     used_up = [c["id"] for cs in contracts.values() for c in cs
                if c["balance"] == ZERO and c["id"] in charged]
@@ -120,3 +117,19 @@ def ledger_charge_history(*, lessons: list[Lesson], actor: Any = None) -> dict[s
         status=Contract.Status.COMPLETED, ended_on=timezone.localdate(),
         updated_at=timezone.now())
     return {"charged": len(entries), "not_charged": skipped}
+
+
+def _set_contracts(pairs: list[tuple[int, int]]) -> None:
+    """Attendance.contract for (attendance, contract) pairs: one UPDATE ... FROM (VALUES)
+    per thousand (an ORM CASE per row costs ~4 ms a row to compile)."""
+    table = connection.ops.quote_name(Attendance._meta.db_table)
+    with connection.cursor() as cursor:
+        for i in range(0, len(pairs), 1000):
+            part = pairs[i:i + 1000]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            # A CTE rather than UPDATE ... FROM: SQLite (the default test database)
+            # does not name a VALUES list's columns.
+            cursor.execute(
+                f"WITH v(a, c) AS (VALUES {values}) UPDATE {table} SET contract_id = "
+                f"(SELECT v.c FROM v WHERE v.a = {table}.id) WHERE id IN (SELECT a FROM v)",
+                [x for pair in part for x in pair])
