@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Errors kept per job: a 50,000-row file with a wrong date format would otherwise store
@@ -83,6 +84,8 @@ class ImportJob(models.Model):
                                    verbose_name=_("uploaded by"))
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     validated_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    # When the running step (check or import) started: the page's time-left estimate.
+    step_started_at = models.DateTimeField(_("step started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
@@ -98,6 +101,15 @@ class ImportJob(models.Model):
         if not self.rows_total:
             return 100 if self.status in {self.Status.DONE, self.Status.VALIDATED} else 0
         return min(100, round(self.rows_done * 100 / self.rows_total))
+
+    @property
+    def seconds_left(self) -> int | None:
+        """Time left in the running step at the pace so far; None until there is a pace."""
+        if not self.is_running or not self.step_started_at or not self.rows_done:
+            return None
+        elapsed = (timezone.now() - self.step_started_at).total_seconds()
+        left = max(self.rows_total - self.rows_done, 0)
+        return round(elapsed / self.rows_done * left)
 
     @property
     def is_running(self) -> bool:

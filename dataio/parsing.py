@@ -78,6 +78,16 @@ _DATE_FORMS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", 
                "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
 
 
+def _iso_day(raw: str) -> dt.date | None:
+    """2024-09-01 or 2024/09/01, the common forms, without strptime's locale lookups."""
+    if len(raw) == 10 and raw[4] in "-/." and raw[7] == raw[4]:
+        try:
+            return dt.date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
+        except ValueError:
+            return None
+    return None
+
+
 def date(value: Cell, *, not_future: bool = False) -> dt.date | None:
     """A date, or None for an empty cell; `not_future` refuses days after today."""
     if value in (None, ""):
@@ -88,8 +98,8 @@ def date(value: Cell, *, not_future: bool = False) -> dt.date | None:
         day = value
     else:
         raw = text(value)
-        day = None
-        for form in _DATE_FORMS:
+        day = _iso_day(raw)
+        for form in () if day else _DATE_FORMS:
             try:
                 day = dt.datetime.strptime(raw, form).date()  # noqa: DTZ007 (a plain day)
                 break

@@ -256,7 +256,7 @@ def import_validate(*, job_id: int) -> ImportJob:
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATED,
                                ImportJob.Status.FAILED],
-    ).update(status=ImportJob.Status.VALIDATING, rows_done=0)
+    ).update(status=ImportJob.Status.VALIDATING, rows_done=0, step_started_at=timezone.now())
     job = ImportJob.objects.select_related("created_by", "branch").get(pk=job_id)
     if not claimed:
         return job
@@ -318,7 +318,7 @@ def import_confirm(*, job: ImportJob, actor: Any, run_later: bool = True,
         raise ValidationError(_("No row of this file can be imported."))
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATED,
                                        error_count=job.error_count).update(
-        status=ImportJob.Status.IMPORTING, rows_done=0)
+        status=ImportJob.Status.IMPORTING, rows_done=0, step_started_at=timezone.now())
     if not claimed:
         raise ValidationError(_("This import is not waiting for confirmation (it is %(status)s).")
                               % {"status": job.get_status_display()})

@@ -191,6 +191,72 @@ def account_facts(qs: QuerySet, *, policy: PolicyValues, now: dt.datetime | None
     )
 
 
+def placement_facts(students: list[tuple[int, int, str]], *,
+                    policies: dict[int, PolicyValues], now: dt.datetime
+                    ) -> dict[int, AccountFacts]:
+    """The facts an import placement reads (lifecycle.placement.place), for (id, branch,
+    period) triples, with the same definitions as `account_facts`.
+
+    Why a second reader: account_facts' correlated subqueries cost ~4 ms per account, 200 s
+    for a 50,000-row import; these are six grouped queries per 2,000 accounts. Only the
+    facts placement reads are filled; an imported account has no termination of record,
+    so every purchase is in the current episode.
+    """
+    today = timezone.localdate(now)
+    ids = [sid for sid, _b, _p in students]
+    contracts = list(Contract.objects.filter(student_id__in=ids).values(
+        "id", "student_id", "status", "is_trial", "is_renewal", "signed_on", "valid_until"))
+    paid = set(Payment.objects.filter(contract__student_id__in=ids)
+               .values_list("contract_id", flat=True))
+    balances = dict(LedgerEntry.objects.filter(
+        contract__student_id__in=ids, contract__status=Contract.Status.ACTIVE)
+        .values("contract_id").annotate(b=Sum("hours")).values_list("contract_id", "b"))
+    weeks = max((p.growth_after_weeks for p in policies.values()), default=0)
+    present: dict[int, list[dt.date]] = {}
+    absent: dict[int, list[dt.date]] = {}
+    for sid, day, status in Attendance.objects.filter(
+            student_id__in=ids, date__gte=today - dt.timedelta(weeks=weeks)).values_list(
+            "student_id", "date", "status"):
+        if status in Attendance.PRESENT:
+            present.setdefault(sid, []).append(day)
+        elif status == Attendance.Status.ABSENT:
+            absent.setdefault(sid, []).append(day)
+    satisfaction: dict[int, float] = {}
+    for row in (SatisfactionSurvey.objects.filter(student_id__in=ids)
+                .order_by("student_id", "-surveyed_at", "-id")
+                .values("student_id", "overall", "teaching", "service", "environment")):
+        if row["student_id"] not in satisfaction:
+            given = [v for v in (row["overall"], row["teaching"], row["service"],
+                                 row["environment"]) if v is not None]
+            satisfaction[row["student_id"]] = sum(given) / len(given)
+    mine: dict[int, list[dict[str, Any]]] = {}
+    for c in contracts:
+        mine.setdefault(c["student_id"], []).append(c)
+    out: dict[int, AccountFacts] = {}
+    for sid, branch_id, period in students:
+        policy = policies[branch_id]
+        cs = mine.get(sid, [])
+        qualifying = [c for c in cs if c["id"] in paid
+                      and (policy.trial_counts_as_purchase or not c["is_trial"])]
+        alive = [c for c in qualifying if c["status"] not in _DEAD]
+        first_on = min((c["signed_on"] for c in alive), default=None)
+        since = today - dt.timedelta(weeks=policy.growth_after_weeks)
+        out[sid] = AccountFacts(
+            period=period, purchases=len(qualifying), episode_purchases=len(alive),
+            renewals=sum(1 for c in cs if not c["is_trial"] and c["is_renewal"]
+                         and c["status"] not in _DEAD),
+            days_since_first_purchase=(today - first_on).days if first_on else None,
+            contracts=len(cs), dead_contracts=sum(1 for c in cs if c["status"] in _DEAD),
+            live_contracts=sum(1 for c in cs if c["status"] == Contract.Status.ACTIVE
+                               and c["valid_until"] >= today
+                               and (balances.get(c["id"]) or 0) > 0),
+            growth_attendance_rate=attendance_rate(
+                sum(1 for d in present.get(sid, []) if d >= since),
+                sum(1 for d in absent.get(sid, []) if d >= since)),
+            latest_satisfaction=satisfaction.get(sid))
+    return out
+
+
 def _latest_survey_average() -> QuerySet:
     """The mean of the 1-5 ratings given in the latest survey (blank ratings skipped)."""
     def filled(name: str) -> Case:

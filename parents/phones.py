@@ -1,4 +1,7 @@
 """Phone numbers: one canonical form (E.164) so duplicates are found whatever was typed."""
+import functools
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -68,12 +71,30 @@ def mask_text(value: str) -> str:
     return value[0] + "*" * (len(value) - 2) + value[-1]
 
 
+_CN_MOBILE = re.compile(r"^(?:\+86|0086|86)?(1[3-9]\d{9})$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _cn_mobile_range_known(prefix: str) -> bool:
+    # libphonenumber's mainland mobile ranges are fixed by the first five digits or fewer
+    # (then any six digits), so the first seven decide.
+    return phonenumbers.is_valid_number(phonenumbers.parse(prefix + "0000", "CN"))
+
+
 def normalize_phone_lenient(raw: str) -> tuple[str, bool]:
     """As normalize_phone, but a well-formed number outside the ranges the numbering plan
     metadata knows is kept: returns (E.164, False). Why: carriers open new ranges before
     the metadata lists them, and an old system's export is full of real numbers; imports
     keep them with a warning instead of refusing the family.
+
+    Mainland mobiles (almost every number in a school's export) take a fast path: parsing
+    one with phonenumbers costs ~0.3 ms, a quarter of a row's import budget.
     """
+    compact = re.sub(r"[\s\-()]", "", raw or "")
+    match = _CN_MOBILE.match(compact)
+    if match and (settings.PHONE_DEFAULT_REGION == "CN" or compact[0] in "+08"):
+        national = match.group(1)
+        return "+86" + national, _cn_mobile_range_known(national[:7])
     try:
         return normalize_phone(raw), True
     except ValidationError as exc:

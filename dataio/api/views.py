@@ -2,7 +2,8 @@
 
 POST /imports/ (multipart: kind, file[, branch]) -> 202 and the job (its dry run runs
 as a Celery job); GET /imports/{id}/ -> status, per-row preview and errors;
-POST /imports/{id}/confirm/ -> 202 (all or nothing, as in the browser);
+POST /imports/{id}/confirm/ [mode=valid] -> 202 (all or nothing, or the valid rows with
+the refused ones listed in `refused`, as in the browser);
 GET /exports/{list}/?fmt=xlsx|csv&branch=&grade=&period= -> the file (audited).
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from rest_framework.views import APIView
 from crm.api.permissions import CapabilityPermission, any_role
 
 from .. import exports, selectors, services
-from .serializers import ImportInput, ImportJobOutput
+from .serializers import ConfirmInput, ImportInput, ImportJobOutput
 
 
 def _can_import(user: Any) -> bool:
@@ -52,7 +53,10 @@ class ImportJobCreateView(APIView):
             job = services.import_job_create(
                 actor=request.user, kind=data.validated_data["kind"],
                 upload=data.validated_data["file"], branch=data.validated_data.get("branch"),
-                language=getattr(request, "LANGUAGE_CODE", ""))
+                language=getattr(request, "LANGUAGE_CODE", ""),
+                template=data.validated_data.get("template"),
+                options={"mode": data.validated_data["mode"],
+                         "consumes": data.validated_data["consumes"]})
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         except DjangoValidationError as exc:
@@ -74,11 +78,14 @@ class ImportJobConfirmView(APIView):
     permission_classes = [CapabilityPermission]
     write_capability = staticmethod(_can_import)
 
-    @extend_schema(request=None, responses={202: ImportJobOutput})
+    @extend_schema(request=ConfirmInput, responses={202: ImportJobOutput})
     def post(self, request: Request, pk: int) -> Response:
         job = get_object_or_404(selectors.import_jobs(user=request.user), pk=pk)
+        data = ConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            services.import_confirm(job=job, actor=request.user)
+            services.import_confirm(job=job, actor=request.user,
+                                    mode=data.validated_data.get("mode"))
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         except DjangoValidationError as exc:

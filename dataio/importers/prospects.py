@@ -2,15 +2,16 @@
 
 The rows are families exactly as in the students import (same columns, layouts,
 matching and PIPL checks: the StudentImporter does them); each new account then gets
-its prospect row through marketing.services.prospect_ensure, the one door that creates
-them (owner = the counselor column, else the branch's public pool; tier by the rules).
+its prospect row through marketing.services.prospects_create_imported (the bulk twin of
+prospect_ensure: owner = the counselor column, else the branch's public pool; tier by
+the policy's points).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from marketing.models import Prospect
-from marketing.services.prospects import prospect_ensure
+from marketing.services.prospects import prospects_create_imported
 from students.models import Student
 
 from .. import parsing
@@ -41,16 +42,15 @@ class ProspectImporter(StudentImporter):
                         .values_list("student_id", flat=True))
             prospecting.update({s.pk: s for s in Student.objects.filter(
                 pk__in=part, period="prospecting").select_related("source", "counselor")})
-        made = 0
+        leads = []
         for it in plan.items:
             student = prospecting.get(it.student_id)
             if student is None or it.student_id in have:
                 continue  # a customer already, or a lead already
             have.add(it.student_id)
-            prospect_ensure(student=student, urgency=it.extra.get("urgency", "medium"),
-                            next_follow_up=it.extra.get("next_follow_up"),
-                            actor=self.ctx.user)
-            made += 1
+            leads.append((student, it.extra.get("urgency", "medium"),
+                          it.extra.get("next_follow_up")))
+        made = prospects_create_imported(leads=leads, actor=self.ctx.user)
         counts["prospects_created"] = made
         return counts
 

@@ -45,6 +45,7 @@ from students.services import (
 )
 
 from .. import parsing
+from ..constraints import validate_checks
 from ..models import ImportKind
 from ..readers import Sheet
 from .base import (
@@ -60,9 +61,11 @@ ZERO = Decimal("0")
 
 
 def _clean(r: RowReader, obj: Any, exclude: list[str], fields: dict[str, str]) -> bool:
-    """The model's field and check-constraint rules (one small query per constraint)."""
+    """The model's field and check-constraint rules, the constraints evaluated in Python
+    (dataio.constraints: no query per row)."""
     try:
-        obj.full_clean(exclude=exclude, validate_unique=False)
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        validate_checks(obj)
     except ValidationError as exc:
         r.model_errors(exc, fields)
         return False

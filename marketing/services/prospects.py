@@ -144,6 +144,45 @@ def prospect_ensure(*, student: Student, campaign: Campaign | None = None,
     return prospect_retier(prospect)
 
 
+@transaction.atomic
+def prospects_create_imported(*, leads: list[tuple[Student, str, dt.date | None]],
+                              actor: Any = None) -> int:
+    """Prospect rows for accounts an import brought in: (student, urgency, next follow-up).
+
+    The bulk twin of prospect_ensure for a 50,000-row file (three statements per 2,000
+    instead of five per lead), with the same rules: the account's counselor owns the
+    lead, else the branch's public pool; the tier from the policy's points (a lead from
+    an import has no interaction or trial yet). Accounts that already have one are left.
+    """
+    have = set(Prospect.objects.filter(student__in=[s for s, _u, _f in leads])
+               .values_list("student_id", flat=True))
+    fresh = [(s, u, f) for s, u, f in leads if s.pk not in have]
+    if not fresh:
+        return 0
+    policies = policies_by_branch({s.branch_id for s, _u, _f in fresh})
+    now = timezone.now()
+    rows = []
+    for student, urgency, follow in fresh:
+        if urgency not in Urgency.values:
+            raise ValidationError({"urgency": _("Unknown urgency.")})
+        policy = policies[student.branch_id]
+        facts = TierFacts(urgency=urgency, grade=student.grade, contacted=False,
+                          trial_booked=False,
+                          referral=bool(student.source_id and student.source.is_referral))
+        points = tier_points(facts, policy)
+        owner_id = student.counselor_id
+        rows.append(Prospect(student=student, urgency=urgency, owner_id=owner_id,
+                             pool=Pool.PRIVATE if owner_id else Pool.PUBLIC,
+                             claimed_at=now if owner_id else None, next_follow_up=follow,
+                             created_at=student.created_at or now, tier_points=points,
+                             tier=tier_for(points, policy)))
+    made = Prospect.objects.bulk_create(rows, batch_size=2000)
+    PipelineStep.objects.bulk_create(
+        [PipelineStep(prospect=p, stage=Stage.NEW, on=timezone.localdate(p.created_at),
+                      actor=_user(actor)) for p in made], batch_size=2000)
+    return len(made)
+
+
 def prospects_create_missing(*, branch_id: int | None = None) -> int:
     """Give every prospecting account without a prospect row one (set-based insert)."""
     students = Student.objects.filter(period=Period.PROSPECTING, prospect__isnull=True)

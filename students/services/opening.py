@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,14 +109,27 @@ def ledger_charge_history(*, lessons: list[Lesson], actor: Any = None) -> dict[s
             attendance_id=ls.attendance_id, created_by=_user(actor),
             occurred_at=dt.datetime.combine(ls.date, dt.time(12), tzinfo=tz)))
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    by_contract: dict[int, list[int]] = {}
-    for att, cid in charged_to.items():
-        by_contract.setdefault(cid, []).append(att)
-    for cid, atts in by_contract.items():
-        Attendance.objects.filter(pk__in=atts).update(contract_id=cid)
+    _set_contracts(sorted(charged_to.items()))
+    charged = set(charged_to.values())
     used_up = [c["id"] for cs in contracts.values() for c in cs
-               if c["balance"] == ZERO and c["id"] in by_contract]
+               if c["balance"] == ZERO and c["id"] in charged]
     Contract.objects.filter(pk__in=used_up, status=Contract.Status.ACTIVE).update(
         status=Contract.Status.COMPLETED, ended_on=timezone.localdate(),
         updated_at=timezone.now())
     return {"charged": len(entries), "not_charged": skipped}
+
+
+def _set_contracts(pairs: list[tuple[int, int]]) -> None:
+    """Attendance.contract for (attendance, contract) pairs: one UPDATE ... FROM (VALUES)
+    per thousand (an ORM CASE per row costs ~4 ms a row to compile)."""
+    table = connection.ops.quote_name(Attendance._meta.db_table)
+    with connection.cursor() as cursor:
+        for i in range(0, len(pairs), 1000):
+            part = pairs[i:i + 1000]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            # A CTE rather than UPDATE ... FROM: SQLite (the default test database)
+            # does not name a VALUES list's columns.
+            cursor.execute(
+                f"WITH v(a, c) AS (VALUES {values}) UPDATE {table} SET contract_id = "
+                f"(SELECT v.c FROM v WHERE v.a = {table}.id) WHERE id IN (SELECT a FROM v)",
+                [x for pair in part for x in pair])

@@ -78,3 +78,20 @@ def test_a_well_formed_number_outside_known_ranges_is_kept_with_a_note(run_impor
     assert job.status == ImportJob.Status.DONE, job.errors
     assert Parent.objects.get().phone == "+8615400012345"
     assert [w["column"] for w in job.summary["warnings"]] == ["电话1"]
+
+
+def test_the_api_imports_the_valid_rows_too(client, manager_a,
+                                            django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(manager_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = client.post("/api/v1/imports/", {
+            "kind": "students", "mode": "valid",
+            "file": SimpleUploadedFile("f.csv", csv_bytes([HEAD, *ROWS]))}).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/api/v1/imports/{body['id']}/confirm/")
+    assert response.status_code == 202
+    done = client.get(f"/api/v1/imports/{body['id']}/").json()
+    assert done["status"] == "done" and sorted(done["refused"]) == ["3", "4"]
+    assert Student.objects.count() == 2
