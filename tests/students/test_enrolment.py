@@ -114,8 +114,7 @@ def test_a_renewal_is_prefilled_from_the_last_contract(branch_a, front_desk_a):
     assert data["valid_until"] - data["valid_from"] == c.valid_until - c.valid_from
 
 
-# serialized_rollback: the flush afterwards must not wipe rows data migrations seeded.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_receipt_numbers_have_no_gaps_under_concurrent_desks(postgres_only, branch_a,
                                                              front_desk_a):
     """Eight payments at once on PostgreSQL: numbers 2..9, none twice, none missing."""
