@@ -135,15 +135,20 @@ class Walk:
                 period_since=self.moves[-1].at, risk_clear_since=local_dt(clear_since, 21),
                 figures=_calm()))
         if risk_on is not None and risk_plan is not None:
-            self.flag(risk_plan, risk_on, len(paid))
+            self.flag(risk_plan, risk_on, len(paid),
+                      complaint=self.sp.period == Period.AT_RISK)
 
-    def flag(self, plan: ContractPlan, day: dt.date, n_paid: int) -> None:
-        """At risk on the third absence in a row (with the attendance of those weeks)."""
+    def flag(self, plan: ContractPlan, day: dt.date, n_paid: int, *,
+             complaint: bool = False) -> None:
+        """At risk on the third absence in a row (with the attendance of those weeks);
+        for an account at risk now, with the complaint it made before, still open and
+        past its deadline (students.demo.engagement writes it)."""
         figures = RiskFigures(
             consecutive_absences=3,
             attendance_rate=_attendance_rate(plan, day, self.policy.risk_window_weeks),
             remaining_hours=float(SESSION_HOURS * 4), weekly_consumption=0.0,
-            days_since_interaction=14)
+            days_since_interaction=14, open_complaints=int(complaint),
+            overdue_complaints=int(complaint))
         self.go(Period.AT_RISK, day, Trigger.RISK,
                 AccountFacts(period="", purchases=n_paid, contracts=n_paid, live_contracts=1,
                              figures=figures), figures)

@@ -160,12 +160,19 @@ def write_engagement(b: ChunkBuilder) -> None:
             day += dt.timedelta(days=rng.randint(28, 45))
             i += 1
 
-        # complaints: the best source of at-risk causes
-        if rng.random() < ({Period.AT_RISK: 0.6, Period.TERMINATION: 0.5,
+        # complaints: the best source of at-risk causes. An account at risk now has one
+        # still open from before its flag, past its deadline: with the absences that is
+        # the second fact that carried it over the threshold (its history says so, and
+        # one fact counts once: the absences alone are below it).
+        flagged_on = next((m.at.date() for m in reversed(sp.moves)
+                           if m.to_period == Period.AT_RISK), None)
+        if rng.random() < ({Period.AT_RISK: 1.0, Period.TERMINATION: 0.5,
                             Period.LAPSED: 0.2}.get(sp.period, 0.05) if worse else 0.05):
             category = rng.choice(list(COMPLAINT_TEXT))
             recent = sp.period == Period.AT_RISK
-            created_day = (today - dt.timedelta(days=rng.randint(0, 12)) if recent
+            created_day = (max(start, flagged_on - dt.timedelta(days=rng.randint(3, 8)))
+                           if recent and flagged_on is not None
+                           else today - dt.timedelta(days=rng.randint(0, 12)) if recent
                            else start + dt.timedelta(days=rng.randint(1, span)))
             created = local_dt(min(created_day, today), rng.randint(9, 20))
             status = (rng.choice(["open", "in_progress", "in_progress"]) if recent

@@ -191,6 +191,19 @@ def test_at_risk_students_have_a_recent_run_of_absences(seeded):
         assert last == ["absent"] * 3, s
 
 
+def test_accounts_at_risk_now_were_flagged_by_a_score_over_the_threshold(seeded):
+    """One fact counts once: the absences alone are below the threshold, so each account
+    at risk now has its second fact as a row (a complaint still open past its deadline,
+    made before the flag) and its flag's evidence reaches the threshold."""
+    at_risk = Student.objects.filter(period=Period.AT_RISK)
+    assert at_risk.exists()
+    for s in at_risk:
+        flag = s.transitions.filter(to_period=Period.AT_RISK).order_by("-at").first()
+        assert flag.evidence["score"] >= flag.evidence["threshold"], (s, flag.evidence)
+        assert s.complaints.exclude(status="resolved").filter(
+            created_at__lt=flag.at, sla_due__lt=flag.at).exists(), s
+
+
 def test_counterpart_and_complaint_rules_hold(seeded):
     assert not Interaction.objects.filter(with_whom="parent", parent__isnull=True).exists()
     assert not Interaction.objects.filter(with_whom="student", parent__isnull=False).exists()
