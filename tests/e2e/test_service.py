@@ -12,13 +12,14 @@ from django.utils.translation import override
 from crm.roles import Role
 from marketing.models import Prospect, Stage, TrialLesson
 from parents.models import Guardianship
-from students.models import Complaint, SatisfactionSurvey
+from students.models import Complaint, Interaction, SatisfactionSurvey
 from tests.factories import (
     BranchFactory,
     ClassGroupFactory,
     ClassSessionFactory,
     CourseFactory,
     GuardianshipFactory,
+    InteractionFactory,
     ParentFactory,
     StudentFactory,
     staff,
@@ -159,3 +160,32 @@ def test_front_desk_makes_the_father_the_primary_contact_and_adds_a_grandmother(
     granny = Guardianship.objects.get(student=family, parent__name="王奶奶")
     assert granny.relation == "grandparent" and not granny.is_primary_contact
     assert "刘敏" in page.inner_text("#history")
+
+
+def test_a_counselor_works_the_follow_ups_due_today(page, login, counselor, family):
+    """今日待跟进: a call-back date recorded on last week's call puts the family on the list;
+    logging the call from the list takes it off."""
+    student = family
+    InteractionFactory(student=student, staff=counselor, summary="家长说下周再联系",
+                       occurred_at=timezone.now() - dt.timedelta(days=6),
+                       next_follow_up=timezone.localdate())
+    login("guwen")
+    page.click("#nav-service")
+    page.click("#nav-follow-ups")
+    row = page.locator(f"#follow-up-table tr[data-student='{student.pk}']")
+    row.wait_for()
+    assert "家长说下周再联系" in row.inner_text()
+    row.locator("a.btn").click()
+    page.wait_for_selector("#id_summary")
+    page.fill("#id_summary", "已回电，确认下周六上课")
+    page.select_option("#id_channel", "call")
+    page.select_option("#id_parent", index=1)  # the mother asked for the call-back
+    page.click("#interaction-form [type=submit]")
+    page.wait_for_url(f"**/students/{student.pk}/")
+    latest = Interaction.objects.filter(student=student).order_by("-occurred_at").first()
+    assert (latest.summary, latest.staff) == ("已回电，确认下周六上课", counselor)
+    page.click("#nav-service")
+    page.click("#nav-follow-ups")
+    page.wait_for_selector("#follow-up-table")
+    assert page.locator(f"#follow-up-table tr[data-student='{student.pk}']").count() == 0
+    assert page.js_errors == []
