@@ -351,14 +351,17 @@ def refused_rows_file(*, job: ImportJob) -> bytes:
     refused = job.refused or {}
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([*sheet.headers, _("Reason refused")])
+    from crm.spreadsheets import safe_row
+
+    writer.writerow(safe_row([*sheet.headers, _("Reason refused")]))
     for n, cells in sheet.rows:
         reason = refused.get(str(n))
         if reason is None:
             continue
         values = [text(c) for c in cells[:len(sheet.headers)]]
         values += [""] * (len(sheet.headers) - len(values))
-        writer.writerow([*values, _("Row %(row)d: %(reason)s") % {"row": n, "reason": reason}])
+        writer.writerow(safe_row(
+            [*values, _("Row %(row)d: %(reason)s") % {"row": n, "reason": reason}]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
