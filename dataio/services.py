@@ -272,6 +272,15 @@ def import_validate(*, job_id: int) -> ImportJob:
         except ValidationError as exc:
             plan = Plan(kind=job.kind)
             plan.errors = [{"row": 0, "column": "", "reason": m} for m in exc.messages]
+        except Exception as exc:  # never leave the job "validating" for ever
+            log.exception("import job %s: the dry run failed", job.pk)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.FAILED, error_count=1, finished_at=timezone.now(),
+                errors=[{"row": 0, "column": "", "reason": _(
+                    "The file could not be checked and nothing was written: %(error)s")
+                    % {"error": str(exc)[:300]}}])
+            job.refresh_from_db()
+            return job
         finally:
             progress.close()
         errors, count = _errors(plan)
