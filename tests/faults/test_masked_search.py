@@ -42,3 +42,21 @@ def test_teacher_api_search_by_digits_finds_nothing(teacher_a, taught):
     res = client_for(teacher_a).get("/api/v1/students/", {"search": "00001111"})
     assert res.status_code == 200
     assert res.json()["count"] == 0
+
+
+@pytest.mark.parametrize("url", ["admin:students_student_changelist",
+                                 "admin:parents_parent_changelist"])
+def test_teacher_admin_search_by_phone_digits_finds_nothing(client, teacher_a, taught, url):
+    client.force_login(teacher_a)
+    body = client.get(reverse(url), {"q": "00001111"}, secure=True).content.decode()
+    assert "王小明" not in body and "李梅" not in body
+    body = client.get(reverse(url), {"q": "王小明" if "student" in url else "李梅"},
+                      secure=True).content.decode()
+    assert "王小明" in body or "李梅" in body
+
+
+def test_manager_admin_search_by_phone_still_works(client, manager_a, taught):
+    client.force_login(manager_a)
+    body = client.get(reverse("admin:students_student_changelist"), {"q": "00001111"},
+                      secure=True).content.decode()
+    assert "王小明" in body
