@@ -19,6 +19,17 @@ class ScopedAdminMixin:
 
     scope: str = "branch"
     scope_field: str = "branch"
+    # Lists searchable by phone: roles that see phones masked may not search digits.
+    phone_search: bool = False
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str
+                           ) -> tuple[Any, bool]:
+        if self.phone_search and search_term.strip():
+            allowed = permissions.search_text(request.user, search_term)
+            if not allowed:
+                return queryset.none(), False
+            search_term = allowed
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         qs = super().get_queryset(request)  # type: ignore[misc]

@@ -38,6 +38,7 @@ from crm.permissions import (
 )
 from crm.roles import Role
 from crm.services import audit
+from crm.spreadsheets import safe_cell, safe_row
 from lifecycle.explain import join_reasons, reason_texts
 from lifecycle.periods import Period
 from parents.phones import display_phone, mask_phone, mask_text
@@ -224,13 +225,18 @@ def _value(user: Any, col: ExportColumn, obj: Any, contact: bool) -> Any:
 
 
 def write_table(headers: list[str], rows: list[list[Any]], fmt: str) -> bytes:
-    """CSV as UTF-8 with a BOM (Excel on Chinese Windows then reads it right), or .xlsx."""
+    """CSV as UTF-8 with a BOM (Excel on Chinese Windows then reads it right), or .xlsx.
+
+    Every cell goes through crm.spreadsheets.safe_cell (no formula injection, no characters
+    that break the workbook)."""
+    headers = safe_row(headers)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow([v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+            writer.writerow([safe_cell(v.isoformat()) if hasattr(v, "isoformat") else safe_cell(v)
+                             for v in row])
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
     from openpyxl import Workbook
 
@@ -239,7 +245,7 @@ def write_table(headers: list[str], rows: list[list[Any]], fmt: str) -> bytes:
     ws.append(headers)
     for row in rows:
         # Phones are written as text cells, so Excel does not show 1.38E+10.
-        ws.append(row)
+        ws.append(safe_row(row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
+from crm.spreadsheets import unquote_cell
 from students.choices import Gender, Grade, Subject
 
 from .readers import Cell
@@ -34,7 +35,7 @@ def text(value: Cell) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value).strip()
+    return unquote_cell(str(value).strip())
 
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,

@@ -58,6 +58,12 @@ def _non_blank(cells: list[Cell]) -> bool:
 
 def read_csv(data: bytes) -> Sheet:
     text, encoding = decode_csv(data)
+    if "\x00" in text:
+        # Not text a person typed (often a binary file renamed .csv); PostgreSQL cannot
+        # store it either, so the job would stop half-way (issue #21).
+        raise ValidationError(_("The file contains a NUL character, so it is not a CSV text "
+                                "file; save it again as “CSV UTF-8” or as an Excel "
+                                "workbook."))
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(

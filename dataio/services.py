@@ -272,6 +272,15 @@ def import_validate(*, job_id: int) -> ImportJob:
         except ValidationError as exc:
             plan = Plan(kind=job.kind)
             plan.errors = [{"row": 0, "column": "", "reason": m} for m in exc.messages]
+        except Exception as exc:  # never leave the job "validating" for ever
+            log.exception("import job %s: the dry run failed", job.pk)
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.FAILED, error_count=1, finished_at=timezone.now(),
+                errors=[{"row": 0, "column": "", "reason": _(
+                    "The file could not be checked and nothing was written: %(error)s")
+                    % {"error": str(exc)[:300]}}])
+            job.refresh_from_db()
+            return job
         finally:
             progress.close()
         errors, count = _errors(plan)
@@ -351,14 +360,17 @@ def refused_rows_file(*, job: ImportJob) -> bytes:
     refused = job.refused or {}
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([*sheet.headers, _("Reason refused")])
+    from crm.spreadsheets import safe_row
+
+    writer.writerow(safe_row([*sheet.headers, _("Reason refused")]))
     for n, cells in sheet.rows:
         reason = refused.get(str(n))
         if reason is None:
             continue
         values = [text(c) for c in cells[:len(sheet.headers)]]
         values += [""] * (len(sheet.headers) - len(values))
-        writer.writerow([*values, _("Row %(row)d: %(reason)s") % {"row": n, "reason": reason}])
+        writer.writerow(safe_row(
+            [*values, _("Row %(row)d: %(reason)s") % {"row": n, "reason": reason}]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

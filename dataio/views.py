@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.permissions import role_of
+from crm.spreadsheets import safe_row
 
 from . import exports, selectors, services
 from .columns import column_label, mappable_columns, norm_header
@@ -181,7 +182,7 @@ def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     writer = csv.writer(buf)
     writer.writerow([_("Row"), _("Column"), _("Reason")])
     for e in job.errors:
-        writer.writerow([e["row"], e["column"], e["reason"]])
+        writer.writerow(safe_row([e["row"], e["column"], e["reason"]]))
     response = HttpResponse(("\ufeff" + buf.getvalue()).encode("utf-8"),
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="errors-{job.pk}.csv"'

@@ -33,6 +33,7 @@ class ParentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_filter = ("branch",)
     search_fields = ("name", "name_pinyin", "name_initials", "phone", "wechat_id",
                      "students__name_zh")
+    phone_search = True
     inlines = [GuardianshipInline, ContactConsentInline]
     actions = ["merge_into_first"]
     list_select_related = ("branch",)

@@ -101,6 +101,7 @@ class StudentAdmin(LifecycleStudentAdminMixin, ScopedAdminMixin, SimpleHistoryAd
     list_filter = ("branch", "period", "grade", "decision_style", "source", "gender")
     search_fields = ("name_zh", "name_en", "name_pinyin", "name_initials", "school",
                      "parents__phone", "parents__name")
+    phone_search = True
     autocomplete_fields = ("counselor",)
     list_select_related = ("branch", "counselor")
     readonly_fields = ("period", "previous_period", "period_since", "created_at", "updated_at",

@@ -36,7 +36,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from crm.permissions import scope_by_student, scope_students
+from crm.permissions import scope_by_student, scope_students, search_text
 
 from .models import Attendance, Contract, ContractPolicy, LedgerEntry, Student
 
@@ -115,7 +115,9 @@ def student_list(*, user, search: str = "", branch_id: int | None = None,
     if period:
         qs = qs.filter(period=period)
     if search:
-        qs = qs.filter(search_q(search))
+        # Phone digits only for roles that see full phones (crm.permissions.search_text).
+        search = search_text(user, search)
+        qs = qs.filter(search_q(search)) if search else qs.none()
     return qs
 
 

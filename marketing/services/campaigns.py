@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from crm.permissions import branch_of, role_of
 from crm.roles import Role
 from crm.services import audit
+from crm.spreadsheets import safe_row
 from students.models import MessageChannel, MessageLog
 
 from ..models import AudienceHandoff, Campaign, HandoffRecipient
@@ -150,9 +151,10 @@ def campaign_export(*, campaign: Campaign, actor: Any) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for g in rows:
-        writer.writerow([g.student_id, g.student.name_zh, g.student.grade, g.student.branch.code,
-                         g.student.period, g.parent_id, g.parent.name, g.relation,
-                         g.parent.phone, campaign.contact_channel])
+        writer.writerow(safe_row(
+            [g.student_id, g.student.name_zh, g.student.grade, g.student.branch.code,
+             g.student.period, g.parent_id, g.parent.name, g.relation,
+             g.parent.phone, campaign.contact_channel]))
     handoff = AudienceHandoff.objects.create(
         campaign=campaign, kind=AudienceHandoff.Kind.EXPORT, channel=campaign.contact_channel,
         actor=actor, at=timezone.now(), recipients=len({g.parent_id for g in rows}))

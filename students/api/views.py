@@ -59,6 +59,7 @@ from students.services import (
     payment_record,
     roll_call_take,
     student_create,
+    student_update,
     survey_record,
 )
 
@@ -116,6 +117,14 @@ class StudentViewSet(ScopedViewSet):
         return student_create(
             branch=branch, counselor=counselor, actor=user,
             consent=ConsentInput(**consent) if consent else None, **data)
+
+    def perform_update(self, serializer: Any) -> None:
+        """Through students.services.student_update, the one door for detail changes: it
+        asks for a guardian's consent when a new grade or birth date makes an under-14."""
+        data = {k: v for k, v in serializer.validated_data.items()
+                if k not in {"branch", "consent"}}
+        student = student_update(student=serializer.instance, actor=self.request.user, **data)
+        serializer.instance = self.refetch(student)
 
 
 # --- teaching ----------------------------------------------------------------------------

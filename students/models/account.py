@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from crm.text import pinyin_keys
+from crm.validators import plausible_date
 from lifecycle.periods import Period, phase_of
 from students.choices import DecisionStyle, Gender, Grade, LearningStyle
 
@@ -44,7 +45,8 @@ class Student(models.Model):
                                      db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices,
                               default=Gender.UNKNOWN)
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True,
+                                  validators=[plausible_date])
     school = models.CharField(_("school"), max_length=100, blank=True)
     grade = models.CharField(_("grade"), max_length=2, choices=Grade.choices)
     # background

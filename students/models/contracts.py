@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.validators import plausible_date
+
 
 class Contract(models.Model):
     """An enrolment contract: a package of lesson hours with a validity window.
@@ -40,9 +42,9 @@ class Contract(models.Model):
     list_price = models.DecimalField(_("list price"), max_digits=10, decimal_places=2)
     discount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2,
                                    default=Decimal("0"))
-    valid_from = models.DateField(_("valid from"))
-    valid_until = models.DateField(_("valid until"))
-    signed_on = models.DateField(_("signed on"))
+    valid_from = models.DateField(_("valid from"), validators=[plausible_date])
+    valid_until = models.DateField(_("valid until"), validators=[plausible_date])
+    signed_on = models.DateField(_("signed on"), validators=[plausible_date])
     status = models.CharField(_("status"), max_length=12, choices=Status.choices,
                               default=Status.ACTIVE, db_index=True)
     is_renewal = models.BooleanField(_("renewal"), default=False,
@@ -201,7 +203,7 @@ class Payment(models.Model):
                                  verbose_name=_("contract"), db_index=False)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     method = models.CharField(_("method"), max_length=10, choices=Method.choices)
-    paid_at = models.DateTimeField(_("paid at"))
+    paid_at = models.DateTimeField(_("paid at"), validators=[plausible_date])
     reference = models.CharField(_("transaction reference"), max_length=64, blank=True,
                                  help_text=_("The payment provider's id; a repeated reference is "
                                              "refused so a payment is never booked twice."))

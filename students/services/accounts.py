@@ -110,10 +110,12 @@ def student_merge(*, keep: Student, duplicate: Student, actor: Any = None) -> St
 
 
 # Details staff may change after registration; lifecycle fields, branch and counselor have
-# their own doors (lifecycle.services, marketing's pools, merges).
+# their own doors (lifecycle.services, marketing's pools, merges). external_id and source
+# are kept up to date by sync clients over the API.
 EDITABLE_FIELDS = ("name_zh", "name_en", "gender", "birth_date", "school", "grade",
                    "decision_style", "family_situation", "goals", "target_university",
-                   "personality", "learning_style", "preferences", "source_detail")
+                   "personality", "learning_style", "preferences", "source_detail",
+                   "external_id", "source")
 
 
 @transaction.atomic
