@@ -6,6 +6,7 @@ Run with:
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from crm.roles import Role
 from lifecycle.models import AccountScore, RetentionTask, ScanRun, ScoreHistory
@@ -24,6 +26,7 @@ from lifecycle.tasks import nightly_lifecycle_task, scan_lifecycle_task
 from students.models import Student
 from tests.factories import (
     BranchFactory,
+    ComplaintFactory,
     GuardianshipFactory,
     InteractionFactory,
     StudentFactory,
@@ -60,6 +63,9 @@ def seed(n: int = 1) -> tuple[list[Student], object]:
         InteractionFactory(student=s)
         attend(s, [(40, "attended"), (30, "attended"), (5, "absent"), (3, "absent"),
                    (1, "absent")])
+        # One fact counts once: the absences alone (30) are below the threshold; a
+        # complaint past its deadline is the second fact (+15 open, +15 overdue).
+        ComplaintFactory(student=s, sla_due=timezone.now() - dt.timedelta(days=1))
         students.append(s)
     return students, counselor
 
